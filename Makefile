@@ -1,0 +1,89 @@
+# streamweb: a C live-frame streaming backend (see README.md).
+# Plain GNU make: `make` builds, `make run` starts a local stack, `make test`
+# runs every test, `make bench` measures. Objects live under $(BUILD)/.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+LDFLAGS ?=
+BUILD   ?= build
+
+PKGS := hiredis json-c libjwt openssl fcgi
+# Internal flags come first and user CFLAGS cannot drop -Werror.
+SW_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing \
+            -Icommon -Icgi -MMD -MP $(shell pkg-config --cflags $(PKGS))
+SW_LIBS   = $(shell pkg-config --libs $(PKGS))
+ifdef SAN
+SW_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS   += -fsanitize=address,undefined
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRC   := $(wildcard common/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB       := $(BUILD)/libstreamweb.a
+CGI_BIN   := $(BUILD)/labels.fcgi $(BUILD)/frames.fcgi
+WS_BIN    := $(patsubst ws/%.c,$(BUILD)/ws-%,$(wildcard ws/*.c))
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+TOOL_BIN  := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+
+.PHONY: all tests deps run test bench clean
+# Keep intermediate objects, so a rebuild relinks only what changed.
+.SECONDARY:
+all: $(LIB) $(CGI_BIN) $(WS_BIN) $(TOOL_BIN)
+
+tests: all $(UNIT_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(SW_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%.fcgi: $(BUILD)/cgi/%.o $(BUILD)/cgi/fcgi_run.o $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.o,$^) $(LIB) $(SW_LIBS) -o $@
+
+$(BUILD)/ws-%: $(BUILD)/ws/%.o $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(SW_LIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(SW_LIBS) -o $@
+
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(SW_LIBS) -lm -o $@
+
+# The two commands of the README: each installs what is missing first, then
+# re-enters make so pkg-config sees the freshly installed libraries.
+deps:
+	@deploy/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@exec deploy/stack.sh
+
+test: deps
+	@$(MAKE) --no-print-directory tests
+	@tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run.sh
+
+clean:
+	rm -rf $(BUILD) build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,390 @@
+/* store: hiredis with timeouts, reconnect with backoff, binary-safe commands. */
+#include "store.h"
+
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "redisurl.h"
+#include "xalloc.h"
+
+enum { BACKOFF_MIN_MS = 50, BACKOFF_MAX_MS = 1000 };
+
+struct store {
+    redis_url url;
+    int timeout_ms;
+    redisContext *ctx;
+    long long retry_at_ms; /* no reconnect attempt before this (backoff) */
+    int backoff_ms;
+    int was_down;          /* log the outage once and the recovery once */
+    char err[256];
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct timeval ms_to_tv(int ms)
+{
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    return tv;
+}
+
+store *store_new(const char *url, int timeout_ms)
+{
+    store *s = xcalloc(1, sizeof *s);
+    const char *why;
+    if (redisurl_parse(url, &s->url, &why) < 0) {
+        free(s);
+        return NULL;
+    }
+    s->timeout_ms = timeout_ms;
+    s->backoff_ms = BACKOFF_MIN_MS;
+    return s;
+}
+
+void store_free(store *s)
+{
+    if (!s)
+        return;
+    store_disconnect(s);
+    free(s);
+}
+
+const char *store_error(const store *s)
+{
+    return s->err[0] ? s->err : "unknown error";
+}
+
+int store_fd(const store *s)
+{
+    return s->ctx ? s->ctx->fd : -1;
+}
+
+void store_disconnect(store *s)
+{
+    if (s->ctx)
+        redisFree(s->ctx);
+    s->ctx = NULL;
+}
+
+static void mark_down(store *s, const char *why)
+{
+    snprintf(s->err, sizeof s->err, "Redis unavailable: %s", why);
+    store_disconnect(s);
+    if (!s->was_down)
+        LOG_WARN("%s", s->err);
+    s->was_down = 1;
+    s->retry_at_ms = now_ms() + s->backoff_ms;
+    s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
+}
+
+/* A connection with nothing pending that polls readable was closed by the
+ * server (restart, timeout): notice before sending, not after a failure. */
+static int is_stale(redisContext *c)
+{
+    struct pollfd p = { .fd = c->fd, .events = POLLIN };
+    return c->err || poll(&p, 1, 0) != 0;
+}
+
+static int handshake(store *s)
+{
+    redisReply *r = NULL;
+    if (s->url.password[0]) {
+        r = s->url.user[0] ? redisCommand(s->ctx, "AUTH %s %s", s->url.user, s->url.password)
+                           : redisCommand(s->ctx, "AUTH %s", s->url.password);
+        if (!r || r->type == REDIS_REPLY_ERROR)
+            goto fail;
+        freeReplyObject(r);
+    }
+    if (s->url.db) {
+        r = redisCommand(s->ctx, "SELECT %d", s->url.db);
+        if (!r || r->type == REDIS_REPLY_ERROR)
+            goto fail;
+        freeReplyObject(r);
+    }
+    return 0;
+fail:
+    mark_down(s, r ? r->str : s->ctx->errstr);
+    freeReplyObject(r);
+    return -1;
+}
+
+static int ensure_connected(store *s)
+{
+    if (s->ctx && !is_stale(s->ctx))
+        return 0;
+    store_disconnect(s);
+    if (now_ms() < s->retry_at_ms)
+        return -1; /* s->err still says why */
+    struct timeval tv = ms_to_tv(s->timeout_ms);
+    s->ctx = s->url.path[0] ? redisConnectUnixWithTimeout(s->url.path, tv)
+                            : redisConnectWithTimeout(s->url.host, s->url.port, tv);
+    if (!s->ctx || s->ctx->err) {
+        mark_down(s, s->ctx ? s->ctx->errstr : "out of memory");
+        return -1;
+    }
+    redisSetTimeout(s->ctx, tv);
+    redisEnableKeepAlive(s->ctx);
+    if (handshake(s) < 0)
+        return -1;
+    if (s->was_down)
+        LOG_INFO("Redis connection restored");
+    s->was_down = 0;
+    s->backoff_ms = BACKOFF_MIN_MS;
+    s->err[0] = '\0';
+    return 0;
+}
+
+/* Checks a reply: NULL means the connection failed (dropped so the next
+ * command reconnects); an error reply keeps the connection. */
+static redisReply *checked(store *s, redisReply *r)
+{
+    if (!r) {
+        mark_down(s, s->ctx && s->ctx->errstr[0] ? s->ctx->errstr : "connection lost");
+        return NULL;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        snprintf(s->err, sizeof s->err, "Redis error: %s", r->str);
+        freeReplyObject(r);
+        return NULL;
+    }
+    return r;
+}
+
+static redisReply *command(store *s, int argc, const char **argv, const size_t *lens)
+{
+    if (ensure_connected(s) < 0)
+        return NULL;
+    return checked(s, redisCommandArgv(s->ctx, argc, argv, lens));
+}
+
+int store_xadd_frame(store *s, const char *rkey, long maxlen, const char *const val[FF_COUNT],
+                     const size_t len[FF_COUNT], buf *id)
+{
+    char maxlen_s[24];
+    const char *argv[6 + 2 * FF_COUNT];
+    size_t lens[6 + 2 * FF_COUNT];
+    int argc = 0;
+    snprintf(maxlen_s, sizeof maxlen_s, "%ld", maxlen);
+    /* Exact trim (no "~"): PROTOCOL.md §1 keeps exactly maxlen entries. */
+    const char *head[] = { "XADD", rkey, "MAXLEN", maxlen_s, "*" };
+    for (int i = 0; i < 5; i++) {
+        argv[argc] = head[i];
+        lens[argc++] = strlen(head[i]);
+    }
+    for (int f = 0; f < FF_COUNT; f++) {
+        argv[argc] = frame_field_names[f];
+        lens[argc++] = strlen(frame_field_names[f]);
+        argv[argc] = val[f] ? val[f] : "";
+        lens[argc++] = val[f] ? len[f] : 0;
+    }
+    redisReply *r = command(s, argc, argv, lens);
+    if (!r)
+        return -1;
+    if (id && r->type == REDIS_REPLY_STRING)
+        buf_append(id, r->str, r->len);
+    freeReplyObject(r);
+    return 0;
+}
+
+int store_scan(store *s, const char *pattern, strlist *keys)
+{
+    char cursor[32] = "0";
+    do {
+        const char *argv[] = { "SCAN", cursor, "MATCH", pattern, "COUNT", "1000" };
+        redisReply *r = command(s, 6, argv, NULL);
+        if (!r)
+            return -1;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+            r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY) {
+            snprintf(s->err, sizeof s->err, "unexpected SCAN reply");
+            freeReplyObject(r);
+            return -1;
+        }
+        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        redisReply *batch = r->element[1];
+        for (size_t i = 0; i < batch->elements; i++)
+            if (batch->element[i]->type == REDIS_REPLY_STRING)
+                strlist_add(keys, batch->element[i]->str, batch->element[i]->len);
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    return 0;
+}
+
+/* Fills e from one [id, [field, value, ...]] element; -1 if malformed. */
+static int parse_entry(const redisReply *el, frame_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    if (el->type != REDIS_REPLY_ARRAY || el->elements != 2 || el->element[0]->type != REDIS_REPLY_STRING)
+        return -1;
+    e->id = el->element[0]->str;
+    e->id_len = el->element[0]->len;
+    const redisReply *kv = el->element[1];
+    if (kv->type != REDIS_REPLY_ARRAY) /* nil: entry deleted meanwhile */
+        return 0;
+    for (size_t i = 0; i + 1 < kv->elements; i += 2) {
+        const redisReply *k = kv->element[i], *v = kv->element[i + 1];
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+            continue;
+        for (int f = 0; f < FF_COUNT; f++) {
+            if (k->len == strlen(frame_field_names[f]) && memcmp(k->str, frame_field_names[f], k->len) == 0) {
+                e->val[f] = v->str;
+                e->len[f] = v->len;
+            }
+        }
+    }
+    return 0;
+}
+
+int store_newest(store *s, const char *rkey, const char *after_id, store_entry *out)
+{
+    char start[64];
+    memset(out, 0, sizeof *out);
+    /* "(" makes the range exclusive (Redis >= 6.2): only entries after after_id. */
+    snprintf(start, sizeof start, "%s%s", after_id ? "(" : "", after_id ? after_id : "-");
+    const char *argv[] = { "XREVRANGE", rkey, "+", start, "COUNT", "1" };
+    redisReply *r = command(s, 6, argv, NULL);
+    if (!r)
+        return -1;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 || parse_entry(r->element[0], &out->e) < 0) {
+        freeReplyObject(r);
+        return 0;
+    }
+    out->reply = r;
+    return 1;
+}
+
+void store_entry_free(store_entry *e)
+{
+    if (e->reply)
+        freeReplyObject(e->reply);
+    memset(e, 0, sizeof *e);
+}
+
+int store_xread_send(store *s, size_t n, char *const *keys, char *const *ids, int block_ms)
+{
+    if (ensure_connected(s) < 0)
+        return -1;
+    size_t argc = 6 + 2 * n;
+    const char **argv = xmalloc(argc * sizeof *argv);
+    char block[24];
+    snprintf(block, sizeof block, "%d", block_ms);
+    const char *head[] = { "XREAD", "COUNT", "1", "BLOCK", block, "STREAMS" };
+    memcpy(argv, head, sizeof head);
+    for (size_t i = 0; i < n; i++) {
+        argv[6 + i] = keys[i];
+        argv[6 + n + i] = ids[i];
+    }
+    int done = 0, rc = redisAppendCommandArgv(s->ctx, (int)argc, argv, NULL);
+    free(argv);
+    while (rc == REDIS_OK && !done)
+        rc = redisBufferWrite(s->ctx, &done);
+    if (rc != REDIS_OK) {
+        mark_down(s, s->ctx->errstr);
+        return -1;
+    }
+    /* The reply may take the whole block time: allow for it on top. */
+    redisSetTimeout(s->ctx, ms_to_tv(block_ms + s->timeout_ms));
+    return 0;
+}
+
+static int parse_news(redisReply *r, store_news *news)
+{
+    if (r->type == REDIS_REPLY_NIL)
+        return 0; /* timed out: nothing new */
+    if (r->type != REDIS_REPLY_ARRAY)
+        return -1;
+    news->keys = xcalloc(r->elements, sizeof *news->keys);
+    news->entries = xcalloc(r->elements, sizeof *news->entries);
+    for (size_t i = 0; i < r->elements; i++) {
+        redisReply *item = r->element[i];
+        if (item->type != REDIS_REPLY_ARRAY || item->elements != 2 ||
+            item->element[0]->type != REDIS_REPLY_STRING || item->element[1]->type != REDIS_REPLY_ARRAY ||
+            item->element[1]->elements == 0 ||
+            parse_entry(item->element[1]->element[0], &news->entries[news->n]) < 0)
+            continue;
+        news->keys[news->n++] = item->element[0]->str;
+    }
+    return 0;
+}
+
+int store_xread_recv(store *s, store_news *news)
+{
+    void *reply = NULL;
+    memset(news, 0, sizeof *news);
+    if (!s->ctx)
+        return -1;
+    if (redisGetReply(s->ctx, &reply) != REDIS_OK) {
+        mark_down(s, s->ctx->errstr);
+        return -1;
+    }
+    redisSetTimeout(s->ctx, ms_to_tv(s->timeout_ms));
+    redisReply *r = checked(s, reply);
+    if (!r)
+        return -1;
+    news->reply = r;
+    if (parse_news(r, news) < 0) {
+        snprintf(s->err, sizeof s->err, "unexpected XREAD reply");
+        store_news_free(news);
+        return -1;
+    }
+    return 0;
+}
+
+void store_news_free(store_news *news)
+{
+    if (news->reply)
+        freeReplyObject(news->reply);
+    free(news->keys);
+    free(news->entries);
+    memset(news, 0, sizeof *news);
+}
+
+int store_window_hit(store *s, const char *key, int window_s, long long *count, long long *ttl_ms)
+{
+    /* One round trip, atomic: the first hit of a window starts its clock. */
+    static const char script[] =
+        "local c = redis.call('INCR', KEYS[1]) "
+        "if c == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end "
+        "local t = redis.call('PTTL', KEYS[1]) "
+        "if t < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) t = tonumber(ARGV[1]) end "
+        "return {c, t}";
+    char window[24];
+    snprintf(window, sizeof window, "%lld", (long long)window_s * 1000);
+    const char *argv[] = { "EVAL", script, "1", key, window };
+    redisReply *r = command(s, 5, argv, NULL);
+    if (!r)
+        return -1;
+    int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+             r->element[0]->type == REDIS_REPLY_INTEGER && r->element[1]->type == REDIS_REPLY_INTEGER;
+    if (ok) {
+        *count = r->element[0]->integer;
+        *ttl_ms = r->element[1]->integer;
+    } else {
+        snprintf(s->err, sizeof s->err, "unexpected rate-limit reply");
+    }
+    freeReplyObject(r);
+    return ok ? 0 : -1;
+}
+
+int store_get(store *s, const char *key, buf *out)
+{
+    const char *argv[] = { "GET", key };
+    redisReply *r = command(s, 2, argv, NULL);
+    if (!r)
+        return -1;
+    int found = r->type == REDIS_REPLY_STRING;
+    if (found)
+        buf_append(out, r->str, r->len);
+    freeReplyObject(r);
+    return found;
+}

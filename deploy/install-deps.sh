@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# install-deps: installs the Debian packages the suite needs to build, run and
+# test, and only the missing ones. Uses sudo when not root; prints the exact
+# command when neither works.
+set -euo pipefail
+
+# "check command ; package" pairs: a package is wanted when its check fails.
+needs=(
+  "command -v cc ; gcc"
+  "command -v make ; make"
+  "command -v pkg-config ; pkg-config"
+  "pkg-config --exists hiredis ; libhiredis-dev"
+  "pkg-config --exists json-c ; libjson-c-dev"
+  "pkg-config --exists libjwt ; libjwt-dev"
+  "pkg-config --exists openssl ; libssl-dev"
+  "pkg-config --exists fcgi ; libfcgi-dev"
+  "command -v spawn-fcgi ; spawn-fcgi"
+  "command -v websocketd ; websocketd"
+  "command -v nginx || test -x /usr/sbin/nginx ; nginx"
+  "command -v lighttpd || test -x /usr/sbin/lighttpd ; lighttpd"
+  "command -v redis-server ; redis-server"
+  "command -v redis-cli ; redis-tools"
+  "command -v curl ; curl"
+  "command -v sha256sum ; coreutils"
+)
+
+missing=()
+for pair in "${needs[@]}"; do
+  check=${pair% ; *}
+  pkg=${pair##* ; }
+  bash -c "$check" >/dev/null 2>&1 || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+cmd="apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${missing[*]}"
+echo "install-deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" = 0 ]; then
+  bash -c "$cmd" >&2
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+  sudo bash -c "$cmd" >&2
+else
+  echo "install-deps: missing packages; run as root:" >&2
+  echo "  $cmd" >&2
+  exit 1
+fi

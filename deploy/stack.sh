@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# stack: starts a complete local streamweb on 127.0.0.1 — Redis (unless
+# REDIS_URL is given), the FastCGI workers under spawn-fcgi, one websocketd per
+# WebSocket endpoint, and nginx (or lighttpd) in front — prints the URLs and a
+# development token, and stops everything it started on Ctrl-C or SIGTERM.
+# Used by `make run` and by the integration tests.
+#
+#   PORT            web server port (8000)
+#   STACK_SERVER    nginx or lighttpd (nginx)
+#   STACK_DIR       state directory (a new temporary one, removed at exit)
+#   FCGI_WORKERS    workers per FastCGI responder (2)
+#   WS_MAXFORKS     connections per WebSocket endpoint (512)
+#   REDIS_URL, JWT_SECRET_KEY and every variable of deploy/streamweb.env.example
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=${STACK_BIN:-$top/build}
+server=${STACK_SERVER:-nginx}
+export PORT=${PORT:-8000}
+workers=${FCGI_WORKERS:-2}
+maxforks=${WS_MAXFORKS:-512}
+dir=${STACK_DIR:-}
+own_dir=0
+if [ -z "$dir" ]; then dir=$(mktemp -d /tmp/streamweb.XXXXXX); own_dir=1; fi
+mkdir -p "$dir/htdocs"
+# nginx and lighttpd workers may run as another user: they must reach the sockets.
+chmod 755 "$dir"
+pids=()
+
+log() { echo "stack: $*" >&2; }
+
+port_free() { ! (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$(( 20000 + RANDOM % 40000 ))
+    port_free "$p" && { echo "$p"; return; }
+  done
+  log "no free port found"; exit 1
+}
+
+stop_all() {
+  trap - INT TERM EXIT
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ "$own_dir" = 1 ] && rm -rf "$dir"
+  log "stopped"
+}
+trap stop_all EXIT
+trap 'exit 0' INT TERM
+
+wait_until() { # wait_until SECONDS CMD...: polls CMD every 50 ms
+  local deadline=$(( $(date +%s%N) / 1000000 + $1 * 1000 )); shift
+  until "$@" >/dev/null 2>&1; do
+    (( $(date +%s%N) / 1000000 < deadline )) || return 1
+    sleep 0.05
+  done
+}
+
+start_redis() {
+  if [ -n "${REDIS_URL:-}" ]; then return; fi
+  local port; port=$(free_port)
+  redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' --appendonly no \
+    --logfile "$dir/redis.log" &
+  pids+=($!)
+  export REDIS_URL="redis://127.0.0.1:$port/0"
+  wait_until 10 redis-cli -p "$port" ping || { log "redis did not start (see $dir/redis.log)"; exit 1; }
+}
+
+start_fcgi() { # start_fcgi NAME: spawn-fcgi binds the socket, then becomes the
+  # responder (-n), which pre-forks FCGI_WORKERS workers and keeps its stderr.
+  rm -f "$dir/$1.sock"
+  FCGI_WORKERS=$workers spawn-fcgi -n -s "$dir/$1.sock" -M 0666 -- "$bin/$1.fcgi" \
+    >/dev/null 2>>"$dir/$1.log" &
+  pids+=($!)
+  echo $! >"$dir/$1.pid"
+  wait_until 5 test -S "$dir/$1.sock" || { log "spawn-fcgi $1 failed (see $dir/$1.log)"; exit 1; }
+}
+
+passenv="PATH,LD_LIBRARY_PATH,REDIS_URL,REDIS_READ_URL,REDIS_TIMEOUT_MS,JWT_SECRET_KEY,JWT_ALGORITHM"
+passenv+=",JWT_REQUIRE_ACTIVE_JTI,STREAM_MAXLEN,MAX_FRAME_BYTES,CORS_ALLOW_ORIGINS,RATE_LIMIT_LABELS"
+passenv+=",TRUSTED_PROXIES,PULL_WAIT_MS,WS_IDLE_TIMEOUT_SECONDS,WS_MAX_SESSION_SECONDS,WS_VIEWER_AUTH,LOG_LEVEL"
+passenv+=",ASAN_OPTIONS,UBSAN_OPTIONS"
+
+start_ws() { # start_ws NAME PORT MODE-FLAGS...
+  local name=$1 port=$2; shift 2
+  [ -x "$bin/ws-$name" ] || return 0
+  websocketd --address=127.0.0.1 --port="$port" --maxforks="$maxforks" --passenv="$passenv" \
+    --loglevel=error ${WS_ORIGIN:+--origin="$WS_ORIGIN"} "$@" "$bin/ws-$name" 2>>"$dir/ws-$name.log" &
+  pids+=($!)
+}
+
+start_web() {
+  export RUN_DIR=$dir STATE_DIR=$dir CONF_DIR=$dir LISTEN_ADDR=127.0.0.1
+  cp "$top/deploy/fastcgi.params" "$top/deploy/websocket.params" "$dir/"
+  if [ "$server" = lighttpd ]; then
+    "$top/deploy/render.sh" "$top/deploy/lighttpd.conf.in" >"$dir/lighttpd.conf"
+    lighttpd -D -f "$dir/lighttpd.conf" 2>>"$dir/lighttpd-error.log" &
+  else
+    "$top/deploy/render.sh" "$top/deploy/nginx-site.conf.in" >"$dir/nginx-site.conf"
+    "$top/deploy/render.sh" "$top/deploy/nginx-local.conf.in" >"$dir/nginx.conf"
+    nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' 2>>"$dir/nginx-error.log" &
+  fi
+  pids+=($!)
+  wait_until 10 bash -c "(: </dev/tcp/127.0.0.1/$PORT)" || { log "$server did not start (see $dir)"; exit 1; }
+}
+
+port_free "$PORT" || { log "port $PORT is in use; set PORT"; exit 1; }
+if [ -z "${JWT_SECRET_KEY:-}" ]; then
+  JWT_SECRET_KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+  log "generated a development JWT_SECRET_KEY"
+fi
+export JWT_SECRET_KEY
+start_redis
+export WS_LABELS_PORT=${WS_LABELS_PORT:-$(free_port)} WS_STREAM_PORT=${WS_STREAM_PORT:-$(free_port)}
+export WS_FRAMES_PORT=${WS_FRAMES_PORT:-$(free_port)}
+start_fcgi labels
+start_fcgi frames
+start_ws labels "$WS_LABELS_PORT" --binary
+start_ws stream "$WS_STREAM_PORT" --binary
+start_ws frames "$WS_FRAMES_PORT"
+start_web
+
+exp=$(( $(date +%s) + 7 * 86400 ))
+token=$("$bin/tools/mkjwt" -s "$JWT_SECRET_KEY" -a "${JWT_ALGORITHM:-HS256}" \
+  "{\"subject\":{\"username\":\"dev\",\"role\":\"admin\",\"jti\":\"dev\"},\"type\":\"access\",\"jti\":\"dev\",\"iat\":$(date +%s),\"exp\":$exp}")
+base="127.0.0.1:$PORT"
+cat >"$dir/stack.env" <<ENV
+PORT=$PORT
+REDIS_URL=$REDIS_URL
+JWT_SECRET_KEY=$JWT_SECRET_KEY
+TOKEN=$token
+WS_LABELS_PORT=$WS_LABELS_PORT
+WS_STREAM_PORT=$WS_STREAM_PORT
+WS_FRAMES_PORT=$WS_FRAMES_PORT
+STACK_DIR=$dir
+ENV
+cat <<MSG
+streamweb is up ($server on $base, Redis at $REDIS_URL, logs in $dir)
+  GET  http://$base/labels
+  POST http://$base/frames
+  WS   ws://$base/ws/labels/{label}
+  WS   ws://$base/ws/stream/{label}/{key}
+  WS   ws://$base/ws/frames
+development token (admin, valid 7 days):
+  $token
+try:
+  curl -H "Authorization: Bearer \$TOKEN" http://$base/labels
+Ctrl-C stops everything.
+MSG
+touch "$dir/ready"
+wait

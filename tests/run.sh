@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# run: every unit test program, then every integration script (HTTP ones once
+# behind nginx and once behind lighttpd); ends with "N passed, N failed".
+# TESTS=pattern runs only the matching integration scripts.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+build=${BUILD:-build}
+passed=0 failed=0 failures=()
+log=$(mktemp -d /tmp/streamweb-tests.XXXXXX)
+
+add() { # add PASSED FAILED NAME
+  passed=$((passed + $1)); failed=$((failed + $2))
+  [ "$2" -gt 0 ] && failures+=("$3")
+}
+
+for t in "$build"/tests/test_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  out=$("$t" 2>"$log/$name.err"); rc=$?
+  line=$(grep -E '^unit .*: [0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
+  p=$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")
+  [ -n "$line" ] || { p=0; f=1; }
+  [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  echo "${line:-unit $name: crashed (exit $rc)}"
+  [ "$f" -gt 0 ] && sed 's/^/    /' "$log/$name.err" | head -20
+  add "$p" "$f" "$name"
+done
+
+run_script() { # run_script SCRIPT [SERVER]
+  local script=$1 server=${2:-} name
+  name=$(basename "$script" .sh)${server:+@$server}
+  STACK_SERVER=${server:-nginx} timeout 600 bash "$script" >"$log/$name.out" 2>&1
+  local rc=$? p f
+  p=$(grep -c '^ok ' "$log/$name.out"); f=$(grep -c '^not ok ' "$log/$name.out")
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "not ok - $name exited with $rc" >>"$log/$name.out"; fi
+  echo "integration $name: $p passed, $f failed"
+  [ "$f" -gt 0 ] && { grep -A3 '^not ok ' "$log/$name.out" | sed 's/^/    /' | head -40; }
+  add "$p" "$f" "$name"
+}
+
+for script in tests/integration/[0-9]*.sh; do
+  [ -f "$script" ] || continue
+  [ -n "${TESTS:-}" ] && [[ "$script" != *${TESTS}* ]] && continue
+  if grep -q '^# servers: nginx lighttpd' "$script"; then
+    run_script "$script" nginx
+    run_script "$script" lighttpd
+  else
+    run_script "$script"
+  fi
+done
+
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]} (logs in $log)"
+[ "$failed" -eq 0 ] && rm -rf "$log"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,417 @@
+/* test_upframe: message cutting from concatenated, split and broken upload streams. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <json.h>
+
+#include "buf.h"
+#include "harness.h"
+#include "upframe.h"
+#include "xalloc.h"
+
+#define MAXF 4096
+#define MAXH 256
+
+/* ---- fixtures: small hand-assembled images (see test_imgsize.c for the annotated versions) ---- */
+
+static void seg(buf *b, unsigned char m, const void *payload, size_t n)
+{
+    unsigned char h[4] = {0xFF, m, (unsigned char)((n + 2) >> 8), (unsigned char)(n + 2)};
+    buf_append(b, h, 4);
+    buf_append(b, payload, n);
+}
+
+/* JPEG with FF D9 inside DHT, stuffing and restarts in the scans; two scans if progressive. */
+static void make_jpeg(buf *b, int progressive, unsigned salt, size_t n)
+{
+    static const unsigned char dht[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xD9};
+    static const unsigned char sos[] = {1, 1, 0, 0, 63, 0};
+    buf_append(b, "\xFF\xD8", 2);
+    seg(b, 0xE0, "JFIF\0\1\1\0\0\1\0\1\0\0", 14);
+    seg(b, progressive ? 0xC2 : 0xC0, "\x08\0\x10\0\x10\1\1\x11\0", 9);
+    for (int scan = 0; scan <= progressive; scan++) {
+        seg(b, 0xC4, dht, sizeof dht);
+        seg(b, 0xDA, sos, sizeof sos);
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)(salt * 31 + i * 7 + (unsigned)scan);
+            buf_putc(b, (char)(c == 0xFF ? '{' : c));
+            if (i % 8 == 3)
+                buf_append(b, i % 16 == 3 ? "\xFF\x00" : "\xFF\xD3", 2);
+        }
+    }
+    buf_append(b, "\xFF\xD9", 2);
+}
+
+static void chunk(buf *b, const char *type, const void *data, unsigned char n)
+{
+    buf_append(b, "\0\0\0", 3);
+    buf_putc(b, (char)n);
+    buf_append(b, type, 4);
+    buf_append(b, data, n);
+    buf_append(b, "CRC!", 4);
+}
+
+static void make_png(buf *b, unsigned salt)
+{
+    char idat[24];
+    for (size_t i = 0; i < sizeof idat; i++)
+        idat[i] = (char)(salt + i * 29);
+    memcpy(idat + 4, "--IMG--{}", 9);
+    buf_append(b, "\x89PNG\r\n\x1A\n", 8);
+    chunk(b, "IHDR", "\0\0\0\x10\0\0\0\x10\x08\x02\0\0\0", 13);
+    chunk(b, "IDAT", idat, sizeof idat);
+    chunk(b, "IEND", "", 0);
+}
+
+/* ---- recording what the framer says ---- */
+
+typedef struct event {
+    int status;
+    long long seq;          /* header "seq", -1 if none */
+    char *frame;
+    size_t len;
+    char err[160];
+} event;
+
+typedef struct events {
+    event ev[64];
+    int n, errors, messages, overflow;
+} events;
+
+static void drain(upframe *u, int idle, events *e)
+{
+    upframe_msg m;
+    enum upframe_status s;
+    for (int guard = 0; (s = upframe_next(u, idle, &m)) != UPF_NEED_MORE; guard++) {
+        if (e->n == 64 || guard > 1000) {
+            e->overflow = 1;
+            return;
+        }
+        event *v = &e->ev[e->n++];
+        struct json_object *seq;
+        v->status = s;
+        v->seq = m.header && json_object_object_get_ex(m.header, "seq", &seq) ? json_object_get_int64(seq) : -1;
+        v->frame = xmalloc(m.frame_len + 1);
+        memcpy(v->frame, m.frame ? (const void *)m.frame : "", m.frame_len);
+        v->len = m.frame_len;
+        memcpy(v->err, m.error, sizeof v->err);
+        e->errors += s == UPF_ERROR;
+        e->messages += s == UPF_MESSAGE;
+    }
+}
+
+static void events_free(events *e)
+{
+    for (int i = 0; i < e->n; i++)
+        free(e->ev[i].frame);
+    memset(e, 0, sizeof *e);
+}
+
+static int is_message(const event *v, long long seq, const buf *frame)
+{
+    return v->status == UPF_MESSAGE && v->seq == seq && v->len == frame->len && memcmp(v->frame, frame->data, v->len) == 0;
+}
+
+/* ---- the 50-message stream ---- */
+
+typedef struct stream {
+    buf bytes;
+    buf frame[50];
+} stream;
+
+/* Every kind of message: baseline / progressive JPEG, PNG, sized arbitrary
+ * bytes, sized JPEG; header strings with braces and the delimiter; some
+ * followed by a text message's "\n". */
+static void make_stream(stream *s)
+{
+    buf_init(&s->bytes);
+    for (unsigned k = 0; k < 50; k++) {
+        buf *f = &s->frame[k];
+        buf_init(f);
+        switch (k % 5) {
+        case 0: make_jpeg(f, 0, k, 20 + k); break;
+        case 1: make_jpeg(f, 1, k, 10 + k); break;
+        case 2: make_png(f, k); break;
+        case 3: buf_printf(f, "raw %u --IMG-- { } \"", k); buf_append(f, "\0\xFF\xD8\xFF\n", 5); break;
+        default: make_jpeg(f, 0, k, 5); break;
+        }
+        buf_printf(&s->bytes, "{\"seq\":%u,\"cam\":\"c}a--IMG--{\\\"m\"", k);
+        if (k % 5 >= 3)
+            buf_printf(&s->bytes, ",\"size\":%zu", f->len);
+        buf_puts(&s->bytes, "}--IMG--");
+        buf_append(&s->bytes, f->data, f->len);
+        if (k % 3 == 0)
+            buf_puts(&s->bytes, "\n");
+    }
+}
+
+static void stream_free(stream *s)
+{
+    buf_free(&s->bytes);
+    for (int k = 0; k < 50; k++)
+        buf_free(&s->frame[k]);
+}
+
+/* Index of the first event that is not the stream's k-th message, -1 if all match. */
+static int first_mismatch(const events *e, const stream *s)
+{
+    for (int k = 0; k < 50; k++)
+        if (k >= e->n || !is_message(&e->ev[k], k, &s->frame[k]))
+            return k;
+    return e->n == 50 && !e->overflow ? -1 : 50;
+}
+
+static void test_one_message(void)
+{
+    buf img, in;
+    buf_init(&img);
+    buf_init(&in);
+    make_jpeg(&img, 0, 7, 30);
+    buf_puts(&in, "{\"seq\":1,\"cam\":\"a\"}--IMG--");
+    buf_append(&in, img.data, img.len);
+    upframe *u = upframe_new(MAXF, MAXH);
+    events e = {0};
+    upframe_feed(u, in.data, in.len);
+    drain(u, 0, &e);
+    CHECK(e.n == 1 && is_message(&e.ev[0], 1, &img), "one message, got %d events", e.n);
+    CHECK(!upframe_pending(u), "nothing left");
+    CHECK(upframe_buffered(u) == 0, "buffer emptied, %zu left", upframe_buffered(u));
+    events_free(&e);
+    upframe_free(u);
+    upframe_free(NULL);
+    buf_free(&img);
+    buf_free(&in);
+}
+
+static void test_stream(void)
+{
+    stream s;
+    make_stream(&s);
+    events e = {0};
+    upframe *u = upframe_new(MAXF, MAXH);
+    upframe_feed(u, s.bytes.data, s.bytes.len);
+    drain(u, 0, &e);
+    CHECK(first_mismatch(&e, &s) == -1, "all at once: mismatch at %d of %d", first_mismatch(&e, &s), e.n);
+    events_free(&e);
+    upframe_free(u);
+
+    u = upframe_new(MAXF, MAXH);
+    for (size_t i = 0; i < s.bytes.len; i++) {
+        upframe_feed(u, s.bytes.data + i, 1);
+        drain(u, 0, &e);
+    }
+    drain(u, 1, &e);
+    CHECK(first_mismatch(&e, &s) == -1, "byte by byte: mismatch at %d of %d", first_mismatch(&e, &s), e.n);
+    CHECK(!upframe_pending(u), "byte by byte: nothing pending");
+    events_free(&e);
+    upframe_free(u);
+
+    size_t bad = 0, first = 0;
+    for (size_t cut = 0; cut <= s.bytes.len; cut++) {
+        u = upframe_new(MAXF, MAXH);
+        upframe_feed(u, s.bytes.data, cut);
+        drain(u, 0, &e);
+        upframe_feed(u, s.bytes.data + cut, s.bytes.len - cut);
+        drain(u, 0, &e);
+        if (first_mismatch(&e, &s) != -1 && !bad++)
+            first = cut;
+        events_free(&e);
+        upframe_free(u);
+    }
+    CHECK(bad == 0, "split: %zu of %zu cuts wrong, first at %zu", bad, s.bytes.len + 1, first);
+    stream_free(&s);
+}
+
+static void test_strings_in_header(void)
+{
+    buf img, in;
+    buf_init(&img);
+    buf_init(&in);
+    make_jpeg(&img, 1, 9, 12);
+    buf_puts(&in, "{\"seq\":7,\"s\":\"a}b--IMG--c\\\"}\",\"t\":\"\\\\\",\"o\":{\"x\":\"}\"}}--IMG--");
+    buf_append(&in, img.data, img.len);
+    upframe *u = upframe_new(MAXF, MAXH);
+    upframe_feed(u, in.data, in.len);
+    upframe_msg m;
+    struct json_object *v;
+    CHECK(upframe_next(u, 0, &m) == UPF_MESSAGE, "message");
+    CHECK(m.frame_len == img.len && memcmp(m.frame, img.data, img.len) == 0, "frame after the real delimiter");
+    CHECK(m.header && json_object_object_get_ex(m.header, "s", &v), "header has s");
+    CHECK_STR(m.header ? json_object_get_string(v) : NULL, "a}b--IMG--c\"}");
+    CHECK(m.header && json_object_object_get_ex(m.header, "t", &v), "header has t");
+    CHECK_STR(m.header ? json_object_get_string(v) : NULL, "\\");
+    CHECK(upframe_next(u, 0, &m) == UPF_NEED_MORE, "then nothing");
+    upframe_free(u);
+    buf_free(&img);
+    buf_free(&in);
+}
+
+static void test_sized_arbitrary(void)
+{
+    static const char frame[] = "x{--IMG--}{\"seq\":5}--IMG--\n";
+    buf in, want;
+    buf_init(&in);
+    buf_init(&want);
+    buf_append(&want, frame, sizeof frame - 1);
+    buf_printf(&in, "{\"seq\":4,\"size\":%zu,\"n\":\"{--IMG--\"}--IMG--%s\n", want.len, frame);
+    buf_printf(&in, "{\"seq\":5,\"size\":%zu}--IMG--%s", want.len, frame);
+    upframe *u = upframe_new(MAXF, MAXH);
+    events e = {0};
+    upframe_feed(u, in.data, in.len);
+    drain(u, 0, &e);
+    CHECK(e.n == 2 && is_message(&e.ev[0], 4, &want) && is_message(&e.ev[1], 5, &want),
+          "two sized messages, text-mode newline skipped, got %d events", e.n);
+    CHECK(!upframe_pending(u), "nothing pending");
+    events_free(&e);
+    upframe_free(u);
+    buf_free(&in);
+    buf_free(&want);
+}
+
+static void test_idle_only(void)
+{
+    buf want;
+    buf_init(&want);
+    buf_puts(&want, "hello, not an image");
+    upframe *u = upframe_new(MAXF, MAXH);
+    events e = {0};
+    upframe_feed(u, "{\"seq\":3}--IMG--hello, ", 23);
+    drain(u, 0, &e);
+    upframe_feed(u, "not an image", 12);
+    drain(u, 0, &e);
+    CHECK(e.n == 0, "no message before idle, got %d", e.n);
+    CHECK(upframe_pending(u), "waiting for idle");
+    drain(u, 1, &e);
+    CHECK(e.n == 1 && is_message(&e.ev[0], 3, &want), "message at idle");
+    CHECK(!upframe_pending(u), "nothing pending after idle");
+    events_free(&e);
+    upframe_free(u);
+    buf_free(&want);
+}
+
+/* The outstanding frame must survive upframe_feed (which may grow the buffer). */
+static void test_lifetime(void)
+{
+    buf img, in;
+    buf_init(&img);
+    buf_init(&in);
+    make_jpeg(&img, 0, 1, 10);
+    buf_puts(&in, "{\"seq\":1}--IMG--");
+    buf_append(&in, img.data, img.len);
+    upframe *u = upframe_new(MAXF, MAXH);
+    upframe_feed(u, in.data, in.len);
+    upframe_msg m;
+    CHECK(upframe_next(u, 0, &m) == UPF_MESSAGE, "message");
+    char *big = xcalloc(1, 100000);
+    upframe_feed(u, big, 100000);
+    CHECK(m.frame_len == img.len && memcmp(m.frame, img.data, img.len) == 0, "frame intact after feed");
+    CHECK(upframe_next(u, 0, &m) == UPF_ERROR, "then the zeros are junk");
+    free(big);
+    upframe_free(u);
+    buf_free(&img);
+    buf_free(&in);
+}
+
+/* A bad message then a good one: exactly one error, saying `want`, and the good message intact. */
+static void check_bad(const char *what, const buf *bad, int idle_between, const char *want)
+{
+    buf img, good;
+    buf_init(&img);
+    buf_init(&good);
+    make_jpeg(&img, 0, 99, 16);
+    buf_puts(&good, "{\"seq\":99}--IMG--");
+    buf_append(&good, img.data, img.len);
+    upframe *u = upframe_new(MAXF, MAXH);
+    events e = {0};
+    for (size_t i = 0; i < bad->len; i += 1000) {   /* in reads, like from a pipe */
+        upframe_feed(u, bad->data + i, bad->len - i < 1000 ? bad->len - i : 1000);
+        drain(u, 0, &e);
+        CHECK(upframe_buffered(u) <= MAXH + MAXF + 1000, "%s: %zu bytes buffered", what, upframe_buffered(u));
+    }
+    if (idle_between)
+        drain(u, 1, &e);
+    upframe_feed(u, good.data, good.len);
+    drain(u, 0, &e);
+    CHECK(e.errors == 1, "%s: %d errors", what, e.errors);
+    CHECK(e.n > 0 && e.ev[0].status == UPF_ERROR && strstr(e.ev[0].err, want), "%s: error \"%s\"", what,
+          e.n ? e.ev[0].err : "");
+    CHECK(e.messages == 1 && is_message(&e.ev[e.n - 1], 99, &img), "%s: good message intact", what);
+    CHECK(!upframe_pending(u), "%s: nothing pending", what);
+    events_free(&e);
+    upframe_free(u);
+    buf_free(&img);
+    buf_free(&good);
+}
+
+static void test_errors(void)
+{
+    buf b, img;
+    buf_init(&b);
+    buf_init(&img);
+    make_jpeg(&img, 1, 5, 40);
+#define BAD(what, idle, want, ...)                  \
+    do {                                            \
+        buf_reset(&b);                              \
+        __VA_ARGS__;                                \
+        check_bad(what, &b, idle, want);            \
+    } while (0)
+#define JPEG buf_append(&b, img.data, img.len)
+    BAD("bad JSON, image frame", 0, "Invalid JSON header", buf_puts(&b, "{\"seq\":1,\"x\":nope}--IMG--"); JPEG);
+    BAD("bad JSON, raw frame", 1, "Invalid JSON header", buf_puts(&b, "{\"seq\":1,}--IMG--raw bytes"));
+    BAD("unterminated header", 1, "Invalid JSON header", buf_puts(&b, "{\"seq\":1,\"a\":[{"));
+    BAD("no delimiter, image", 0, "missing --IMG-- delimiter", buf_puts(&b, "{\"seq\":1}"); JPEG);
+    BAD("no delimiter, text", 0, "missing --IMG-- delimiter", buf_puts(&b, "{\"seq\":1}\n"));
+    BAD("no delimiter, sized", 0, "missing --IMG-- delimiter", buf_puts(&b, "{\"seq\":1,\"size\":3}x{}"));
+    BAD("short delimiter", 1, "missing --IMG-- delimiter", buf_puts(&b, "{\"seq\":1}--IM"));
+    BAD("size too large", 0, "frame larger than MAX_FRAME_BYTES (4096)",
+        buf_printf(&b, "{\"size\":%d}--IMG--", 20000); for (int i = 0; i < 2000; i++) buf_puts(&b, "{--IMG--}\n"));
+    BAD("size negative, image", 0, "negative", buf_puts(&b, "{\"seq\":1,\"size\":-4}--IMG--"); JPEG);
+    BAD("size negative, raw", 1, "negative", buf_puts(&b, "{\"seq\":1,\"size\":-4}--IMG--abcd"));
+    BAD("size a string", 1, "integer", buf_puts(&b, "{\"size\":\"4\"}--IMG--abcd"));
+    BAD("size a fraction", 0, "integer", buf_puts(&b, "{\"size\":1.5}--IMG--"); JPEG);
+    BAD("size huge", 1, "larger", buf_puts(&b, "{\"size\":99999999999999999999999}--IMG--"));
+    BAD("frame short of size", 1, "shorter", buf_puts(&b, "{\"size\":100}--IMG--abc"));
+    BAD("header too large", 0, "header larger than 256",
+        buf_puts(&b, "{\"seq\":1,\"pad\":\""); for (int i = 0; i < 300; i++) buf_puts(&b, "}{--IMG--");
+        buf_puts(&b, "\"}--IMG--"); JPEG);
+    BAD("header too large, never closed", 1, "header larger than 256",
+        for (int i = 0; i < 30000; i++) buf_puts(&b, "{"));
+    BAD("image over the limit", 0, "frame larger than MAX_FRAME_BYTES", buf_puts(&b, "{\"seq\":1}--IMG--");
+        make_jpeg(&b, 0, 1, 5000));
+    BAD("raw frame over the limit", 1, "frame larger than MAX_FRAME_BYTES", buf_puts(&b, "{\"seq\":1}--IMG--");
+        for (int i = 0; i < 1000; i++) buf_puts(&b, "abcdefgh"));
+    BAD("garbage before header", 0, "expected a JSON header", buf_puts(&b, "garbage\x01\x02 ]"));
+    BAD("garbage at idle", 1, "expected a JSON header", buf_puts(&b, "\r\n junk"));
+    BAD("array header", 0, "expected a JSON header", buf_puts(&b, "[1,2]"));
+#undef JPEG
+#undef BAD
+    buf_free(&b);
+    buf_free(&img);
+}
+
+/* Whitespace alone between messages is no error and no message. */
+static void test_whitespace(void)
+{
+    upframe *u = upframe_new(MAXF, MAXH);
+    events e = {0};
+    upframe_feed(u, " \n\r\t\n", 5);
+    drain(u, 0, &e);
+    CHECK(!upframe_pending(u), "whitespace awaits nothing");
+    drain(u, 1, &e);
+    CHECK(e.n == 0, "no events for whitespace, got %d", e.n);
+    events_free(&e);
+    upframe_free(u);
+}
+
+int main(void)
+{
+    test_one_message();
+    test_stream();
+    test_strings_in_header();
+    test_sized_arbitrary();
+    test_idle_only();
+    test_lifetime();
+    test_errors();
+    test_whitespace();
+    return test_report("upframe");
+}
