@@ -24,6 +24,12 @@ static json_object *member(json_object *obj, const char *name)
     return v;
 }
 
+/* json-c represents a JSON null as a NULL member: present, but member() gives NULL. */
+static bool has_member(json_object *obj, const char *name)
+{
+    return obj && json_object_is_type(obj, json_type_object) && json_object_object_get_ex(obj, name, NULL);
+}
+
 static const char *string_member(json_object *obj, const char *name)
 {
     json_object *v = member(obj, name);
@@ -43,7 +49,7 @@ static int check_times(json_object *claims, time_t now, char *err, size_t errlen
         return fail(err, errlen, "Invalid token: missing exp");
     if (json_object_get_double(exp) <= (double)now)
         return fail(err, errlen, "Token expired");
-    if (nbf && !is_number(nbf))
+    if (has_member(claims, "nbf") && !is_number(nbf))
         return fail(err, errlen, "Invalid token: bad nbf");
     if (nbf && json_object_get_double(nbf) > (double)now)
         return fail(err, errlen, "Token not yet valid");
@@ -70,7 +76,7 @@ static int read_identity(json_object *claims, auth_identity *id, char *err, size
 {
     json_object *subject = member(claims, "subject");
     const char *type = string_member(claims, "type");
-    if (member(claims, "type") && (!type || strcmp(type, "access") != 0))
+    if (has_member(claims, "type") && (!type || strcmp(type, "access") != 0))
         return fail(err, errlen, "Invalid token: not an access token");
     const char *user = string_member(subject, "username");
     if (!user)
@@ -91,6 +97,30 @@ static int read_identity(json_object *claims, auth_identity *id, char *err, size
     return 0;
 }
 
+/* libjwt 1.10 writes one byte past a zero-length buffer when a part of the
+ * token is empty ("a..c", "x.y."), so only the compact JWS shape reaches it:
+ * three non-empty base64url parts. */
+static bool token_shape_ok(const char *t)
+{
+    int parts = 1;
+    size_t seglen = 0;
+    for (; *t; t++) {
+        char c = *t;
+        if (c == '.') {
+            if (seglen == 0)
+                return false;
+            parts++;
+            seglen = 0;
+        } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                   c == '-' || c == '_') {
+            seglen++;
+        } else {
+            return false;
+        }
+    }
+    return parts == 3 && seglen > 0;
+}
+
 int auth_verify(const char *secret, const char *algorithm, const char *token, time_t now,
                 auth_identity *id, char *err, size_t errlen)
 {
@@ -101,6 +131,8 @@ int auth_verify(const char *secret, const char *algorithm, const char *token, ti
     memset(id, 0, sizeof *id);
     if (!token || !*token)
         return fail(err, errlen, "Not authenticated");
+    if (!token_shape_ok(token))
+        return fail(err, errlen, "Invalid token");
     /* libjwt verifies the signature with the algorithm the token names, so
      * the named algorithm must be the configured one: this refuses "none",
      * HS512-with-our-secret and RS256 key-confusion tricks alike. */

@@ -91,10 +91,14 @@ static int get_rate(env_error *e, config *c)
         c->rate_limit_count = 0;
         return 0;
     }
-    char tail;
-    if (sscanf(v, "%d/%d%c", &c->rate_limit_count, &c->rate_limit_window, &tail) != 2 ||
-        c->rate_limit_count < 1 || c->rate_limit_window < 1 || c->rate_limit_window > 86400)
+    char *slash, *end = NULL;
+    errno = 0;
+    long count = strtol(v, &slash, 10), window = *slash == '/' ? strtol(slash + 1, &end, 10) : 0;
+    if (errno || slash == v || *slash != '/' || end == slash + 1 || *end || count < 1 ||
+        count > 1000000 || window < 1 || window > 86400)
         return bad(e, "RATE_LIMIT_LABELS", v, "expected COUNT/SECONDS, e.g. 60/60, or 0 to disable");
+    c->rate_limit_count = (int)count;
+    c->rate_limit_window = (int)window;
     return 0;
 }
 

@@ -14,7 +14,7 @@ const char *const frame_field_names[FF_COUNT] = {
 static void put_metadata(buf *out, const frame_entry *e)
 {
     for (int f = FF_WARNINGS; f < FF_COUNT; f++)
-        jsonw_field(out, 0, frame_field_names[f], e->val[f] ? e->val[f] : "", e->len[f]);
+        jsonw_field(out, 0, frame_field_names[f], e->val[f] ? e->val[f] : "", e->val[f] ? e->len[f] : 0);
     buf_putc(out, '}');
 }
 

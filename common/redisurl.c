@@ -35,14 +35,42 @@ static int parse_unix(const char *rest, redis_url *u, const char **err)
     return 0;
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* copy, then %XX-decode in place as redis-py does (Python's unquote: a '%'
+ * not followed by two hex digits stays as is); %00 cannot be carried. */
+static int copy_unquoted(char *dst, size_t cap, const char *s, size_t n)
+{
+    if (copy(dst, cap, s, n) < 0)
+        return -1;
+    char *o = dst;
+    for (const char *p = dst; *p; p++) {
+        int hi, lo;
+        if (p[0] == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
+            if (hi == 0 && lo == 0)
+                return -1;
+            *o++ = (char)(hi << 4 | lo);
+            p += 2;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return 0;
+}
+
 static int parse_userinfo(const char *s, size_t n, redis_url *u)
 {
     const char *colon = memchr(s, ':', n);
     if (!colon)
-        return copy(u->password, sizeof u->password, s, n);
-    if (copy(u->user, sizeof u->user, s, (size_t)(colon - s)) < 0)
+        return copy_unquoted(u->password, sizeof u->password, s, n);
+    if (copy_unquoted(u->user, sizeof u->user, s, (size_t)(colon - s)) < 0)
         return -1;
-    return copy(u->password, sizeof u->password, colon + 1, n - (size_t)(colon - s) - 1);
+    return copy_unquoted(u->password, sizeof u->password, colon + 1, n - (size_t)(colon - s) - 1);
 }
 
 static int parse_hostport(const char *s, size_t n, redis_url *u)

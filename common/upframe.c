@@ -17,6 +17,7 @@
 #define DELIM "--IMG--"
 #define DELIM_LEN (sizeof DELIM - 1)
 #define AGAIN (-1)          /* a step changed state; run the next one */
+#define TOO_LARGE "frame larger than MAX_FRAME_BYTES (%zu)"
 
 enum state {
     ST_SCAN,        /* between messages: skip whitespace, expect '{' */
@@ -51,17 +52,12 @@ struct upframe {
 
 static const unsigned char *cur(const upframe *u)
 {
-    return u->in.data ? (const unsigned char *)u->in.data + u->off : (const unsigned char *)"";
+    return (const unsigned char *)u->in.data + u->off;
 }
 
 static size_t avail(const upframe *u)
 {
     return u->in.len - u->off;
-}
-
-static void eat(upframe *u, size_t n)
-{
-    u->off += n;
 }
 
 static size_t skip_ws(const unsigned char *p, size_t n)
@@ -72,9 +68,13 @@ static size_t skip_ws(const unsigned char *p, size_t n)
     return i;
 }
 
-__attribute__((format(printf, 2, 3)))
-static int fail(upframe_msg *msg, const char *fmt, ...)
+/* Marks the message bad and reports why -- unless it already had its one error. */
+__attribute__((format(printf, 3, 4)))
+static int fail(upframe *u, upframe_msg *msg, const char *fmt, ...)
 {
+    if (u->bad)
+        return AGAIN;
+    u->bad = 1;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg->error, sizeof msg->error, fmt, ap);
@@ -82,31 +82,17 @@ static int fail(upframe_msg *msg, const char *fmt, ...)
     return UPF_ERROR;
 }
 
-static int too_large(const upframe *u, upframe_msg *msg)
-{
-    return fail(msg, "frame larger than MAX_FRAME_BYTES (%zu)", u->max_frame);
-}
-
-/* Marks the message bad; returns its error unless it already had one. */
-static int report(upframe *u, int r)
-{
-    int was = u->bad;
-    u->bad = 1;
-    return was ? AGAIN : r;
-}
-
 upframe *upframe_new(size_t max_frame_bytes, size_t max_header_bytes)
 {
     upframe *u = xcalloc(1, sizeof *u);
     buf_init(&u->in);
     buf_init(&u->stage);
+    buf_reserve(&u->in, 0);             /* so cur() never offsets a NULL */
     u->max_frame = max_frame_bytes;
     u->max_header = max_header_bytes < INT_MAX ? max_header_bytes : INT_MAX;  /* json-c takes an int */
     u->tok = json_tokener_new();
-    if (!u->tok) {
-        fputs("fatal: out of memory allocating a JSON tokener\n", stderr);
-        abort();
-    }
+    if (!u->tok)
+        abort();                        /* out of memory, as in xalloc */
     json_tokener_set_flags(u->tok, JSON_TOKENER_STRICT);
     u->st = ST_SCAN;
     return u;
@@ -129,42 +115,31 @@ void upframe_feed(upframe *u, const void *data, size_t len)
     buf_append(u->holding ? &u->stage : &u->in, data, len);
 }
 
-static void end_message(upframe *u)
+static int end_message(upframe *u)
 {
     json_object_put(u->hdr);
     u->hdr = NULL;
     u->bad = 0;
     u->st = ST_SCAN;
+    return AGAIN;
 }
 
 static int step_scan(upframe *u, upframe_msg *msg)
 {
     const unsigned char *p = cur(u);
     size_t n = avail(u), i = skip_ws(p, n);
-    eat(u, i);
+    u->off += i;
     if (i == n)
         return UPF_NEED_MORE;
     if (p[i] != '{') {
         u->st = ST_GARBAGE;
-        return fail(msg, "expected a JSON header");
+        return fail(u, msg, "expected a JSON header");
     }
     u->st = ST_HEADER;
     u->hpos = 0;
     u->depth = u->in_str = u->esc = u->has_size = 0;
     memset(&u->walk, 0, sizeof u->walk);
     u->fbase = 0;
-    return AGAIN;
-}
-
-static int step_garbage(upframe *u, int idle)
-{
-    const unsigned char *p = cur(u);
-    size_t n = avail(u);
-    const unsigned char *brace = n ? memchr(p, '{', n) : NULL;
-    eat(u, brace ? (size_t)(brace - p) : n);
-    if (!brace && !idle)
-        return UPF_NEED_MORE;
-    u->st = ST_SCAN;
     return AGAIN;
 }
 
@@ -191,59 +166,52 @@ static size_t match_header(upframe *u, const unsigned char *p, size_t n)
     return 0;
 }
 
-/* Parses the header and its optional "size"; an error is returned (and the
- * message marked bad) but the state moves on to the delimiter regardless. */
+/* Parses the header and its optional "size"; errors mark the message bad
+ * but the delimiter and frame are still found, to be dropped with it. */
 static int header_done(upframe *u, upframe_msg *msg, size_t len)
 {
     struct json_object *v;
     json_tokener_reset(u->tok);
     u->hdr = json_tokener_parse_ex(u->tok, (const char *)cur(u), (int)len);
-    eat(u, len);
+    u->off += len;
     u->st = ST_DELIM;
     if (!u->hdr || json_tokener_get_parse_end(u->tok) != len || !json_object_is_type(u->hdr, json_type_object))
-        return report(u, fail(msg, "Invalid JSON header"));
+        return fail(u, msg, "Invalid JSON header");
     if (!json_object_object_get_ex(u->hdr, "size", &v))
         return AGAIN;
     if (!json_object_is_type(v, json_type_int))
-        return report(u, fail(msg, "size must be an integer"));
+        return fail(u, msg, "size must be an integer");
     int64_t s = json_object_get_int64(v);   /* saturates, so a huge size stays huge */
     if (s < 0)
-        return report(u, fail(msg, "size must not be negative"));
+        return fail(u, msg, "size must not be negative");
     u->has_size = 1;                        /* kept when too large, to skip that many bytes */
     u->size = (uint64_t)s;
-    return u->size > u->max_frame ? report(u, too_large(u, msg)) : AGAIN;
+    return u->size > u->max_frame ? fail(u, msg, TOO_LARGE, u->max_frame) : AGAIN;
 }
 
+/* ST_HEADER and ST_HUGE, which drops an oversized header as it is matched. */
 static int step_header(upframe *u, int idle, upframe_msg *msg)
 {
+    int huge = u->st == ST_HUGE;
     size_t n = avail(u);
-    size_t len = match_header(u, cur(u), n < u->max_header ? n : u->max_header);
-    if (len)
+    size_t len = match_header(u, cur(u), huge || n < u->max_header ? n : u->max_header);
+    if (huge) {
+        u->off += len ? len : n;
+        u->hpos = 0;
+        if (len)
+            u->st = ST_DELIM;
+    } else if (len) {
         return header_done(u, msg, len);
-    if (u->hpos >= u->max_header) {
+    } else if (u->hpos >= u->max_header) {
         u->st = ST_HUGE;
-        return report(u, fail(msg, "JSON header larger than %zu bytes", u->max_header));
+        return fail(u, msg, "JSON header larger than %zu bytes", u->max_header);
     }
-    if (!idle)
-        return UPF_NEED_MORE;
-    eat(u, n);
-    u->st = ST_SCAN;
-    return fail(msg, "Invalid JSON header");  /* unterminated when the input went quiet */
-}
-
-/* Drops an oversized header as it arrives; if it closes, its message is dropped whole. */
-static int step_huge(upframe *u, int idle)
-{
-    size_t n = avail(u), len = match_header(u, cur(u), n);
-    eat(u, len ? len : n);
-    u->hpos = 0;
-    if (len)
-        u->st = ST_DELIM;
-    else if (idle)
-        end_message(u);
-    else
-        return UPF_NEED_MORE;
-    return AGAIN;
+    if (len || !idle)
+        return len ? AGAIN : UPF_NEED_MORE;
+    u->off += avail(u);
+    int r = fail(u, msg, "Invalid JSON header");  /* unterminated when the input went quiet */
+    end_message(u);
+    return r;
 }
 
 static int step_delim(upframe *u, int idle, upframe_msg *msg)
@@ -251,7 +219,7 @@ static int step_delim(upframe *u, int idle, upframe_msg *msg)
     size_t n = avail(u), k = n < DELIM_LEN ? n : DELIM_LEN;
     if (memcmp(cur(u), DELIM, k) == 0) {
         if (k == DELIM_LEN) {
-            eat(u, DELIM_LEN);
+            u->off += DELIM_LEN;
             u->st = ST_FRAME;
             return AGAIN;
         }
@@ -259,7 +227,7 @@ static int step_delim(upframe *u, int idle, upframe_msg *msg)
             return UPF_NEED_MORE;
     }
     u->st = ST_NODELIM;
-    return report(u, fail(msg, "missing " DELIM " delimiter"));
+    return fail(u, msg, "missing " DELIM " delimiter");
 }
 
 /* After a missing delimiter, a '{' (maybe after a text message's "\n") starts
@@ -268,11 +236,11 @@ static int step_nodelim(upframe *u, int idle)
 {
     const unsigned char *p = cur(u);
     size_t n = avail(u), i = skip_ws(p, n);
-    eat(u, i);
+    u->off += i;
     if (i < n && p[i] != '{')
         u->st = ST_FRAME;
     else if (i < n || idle)
-        end_message(u);
+        return end_message(u);
     else
         return UPF_NEED_MORE;
     return AGAIN;
@@ -282,9 +250,8 @@ static int step_nodelim(upframe *u, int idle)
 static int finish(upframe *u, upframe_msg *msg, size_t len)
 {
     if (u->bad) {
-        eat(u, len);
-        end_message(u);
-        return AGAIN;
+        u->off += len;
+        return end_message(u);
     }
     msg->header = u->hdr;       /* both released by the next upframe_next */
     msg->frame = cur(u);
@@ -298,34 +265,33 @@ static int finish(upframe *u, upframe_msg *msg, size_t len)
 static int step_frame(upframe *u, int idle, upframe_msg *msg)
 {
     size_t n = avail(u);
-    if (u->has_size) {
-        if (u->size > u->max_frame)
-            u->st = ST_SKIP;
-        else if (n >= u->size)
-            return finish(u, msg, (size_t)u->size);
-        else if (!idle)
-            return UPF_NEED_MORE;
-        else {
-            eat(u, n);
-            int r = report(u, fail(msg, "frame shorter than its size (%zu of %zu bytes)", n, (size_t)u->size));
-            end_message(u);
-            return r;
-        }
+    if (u->has_size && u->size > u->max_frame) {
+        u->st = ST_SKIP;
         return AGAIN;
+    }
+    if (u->has_size && n >= u->size)
+        return finish(u, msg, (size_t)u->size);
+    if (u->has_size) {
+        if (!idle)
+            return UPF_NEED_MORE;
+        u->off += n;
+        int r = fail(u, msg, "frame shorter than its size (%zu of %zu bytes)", n, (size_t)u->size);
+        end_message(u);
+        return r;
     }
     ssize_t r = imgsize_resume(&u->walk, cur(u), 0, n);
     if (r > 0 && (size_t)r <= u->max_frame)
         return finish(u, msg, (size_t)r);
     if (r > 0 || n > u->max_frame) {
-        /* an image's end can still be found without buffering it */
-        u->st = r < 0 ? ST_DISCARD : ST_WALKDROP;
-        return report(u, too_large(u, msg));
+        u->st = r < 0 ? ST_DISCARD : ST_WALKDROP;   /* an image's end can be found unbuffered */
+        return fail(u, msg, TOO_LARGE, u->max_frame);
     }
     return idle ? finish(u, msg, n) : UPF_NEED_MORE;
 }
 
-/* ST_SKIP, ST_WALKDROP, ST_DISCARD: drop a frame without buffering it.
- * Idle ends any of them: websocketd writes a message without pausing. */
+/* ST_SKIP, ST_WALKDROP, ST_DISCARD: drop a frame without buffering it;
+ * ST_GARBAGE: drop junk up to a '{'.  Idle ends any of them: websocketd
+ * writes a whole message without pausing. */
 static int step_drop(upframe *u, int idle)
 {
     size_t n = avail(u), k = n;
@@ -334,6 +300,10 @@ static int step_drop(upframe *u, int idle)
         k = n < u->size ? n : (size_t)u->size;
         u->size -= k;
         done = u->size == 0;
+    } else if (u->st == ST_GARBAGE) {
+        const unsigned char *brace = memchr(cur(u), '{', n);
+        k = brace ? (size_t)(brace - cur(u)) : n;
+        done = brace != NULL;
     } else if (u->st == ST_WALKDROP) {
         ssize_t r = imgsize_resume(&u->walk, cur(u), u->fbase, n);
         if (r < 0) {
@@ -345,22 +315,16 @@ static int step_drop(upframe *u, int idle)
         u->fbase += k;
         done = r > 0;
     }
-    eat(u, k);
-    if (!done && !idle)
-        return UPF_NEED_MORE;
-    if (!done)
-        eat(u, avail(u));
-    end_message(u);
-    return AGAIN;
+    u->off += done || !idle ? k : n;
+    return done || idle ? end_message(u) : UPF_NEED_MORE;
 }
 
 static int step(upframe *u, int idle, upframe_msg *msg)
 {
     switch (u->st) {
     case ST_SCAN:    return step_scan(u, msg);
-    case ST_GARBAGE: return step_garbage(u, idle);
-    case ST_HEADER:  return step_header(u, idle, msg);
-    case ST_HUGE:    return step_huge(u, idle);
+    case ST_HEADER:
+    case ST_HUGE:    return step_header(u, idle, msg);
     case ST_DELIM:   return step_delim(u, idle, msg);
     case ST_NODELIM: return step_nodelim(u, idle);
     case ST_FRAME:   return step_frame(u, idle, msg);
@@ -368,31 +332,23 @@ static int step(upframe *u, int idle, upframe_msg *msg)
     }
 }
 
-/* Ends the lifetime of the message handed out by the previous call. */
-static void release(upframe *u)
-{
-    if (!u->holding)
-        return;
-    json_object_put(u->hdr);
-    u->hdr = NULL;
-    eat(u, u->held);
-    u->held = 0;
-    u->holding = 0;
-    buf_append(&u->in, u->stage.data, u->stage.len);
-    buf_reset(&u->stage);
-}
-
 enum upframe_status upframe_next(upframe *u, int idle, upframe_msg *msg)
 {
-    release(u);
+    if (u->holding) {           /* the previous message's lifetime ends here */
+        json_object_put(u->hdr);
+        u->hdr = NULL;
+        u->off += u->held;
+        u->holding = 0;
+        buf_append(&u->in, u->stage.data, u->stage.len);
+        buf_reset(&u->stage);
+    }
     msg->header = NULL;
     msg->frame = NULL;
     msg->frame_len = 0;
+    msg->error[0] = '\0';
     int r;
     while ((r = step(u, idle, msg)) == AGAIN)
         ;
-    if (r != UPF_ERROR)
-        msg->error[0] = '\0';   /* a silently dropped message may have written one */
     if (r == UPF_NEED_MORE && u->off) {
         buf_consume(&u->in, u->off);    /* once per read rather than once per message */
         u->off = 0;
@@ -408,7 +364,7 @@ static int has_non_ws(const buf *b, size_t from)
 int upframe_pending(const upframe *u)
 {
     /* mid-message, idle decides even with nothing buffered (a skip, a missing delimiter...) */
-    return u->st != ST_SCAN || has_non_ws(&u->in, u->off + u->held) || has_non_ws(&u->stage, 0);
+    return u->st != ST_SCAN || has_non_ws(&u->in, u->off + (u->holding ? u->held : 0)) || has_non_ws(&u->stage, 0);
 }
 
 size_t upframe_buffered(const upframe *u)

@@ -26,7 +26,8 @@ void upframe_feed(upframe *u, const void *data, size_t len);
    an unterminated header is an error, and a skip or discard in progress ends. */
 enum upframe_status upframe_next(upframe *u, int idle, upframe_msg *msg);
 
-int upframe_pending(const upframe *u);         /* nonzero if buffered bytes (other than whitespace) await an idle decision */
+int upframe_pending(const upframe *u);         /* nonzero if buffered bytes (other than whitespace) await an idle decision,
+                                                  or a message is in progress (e.g. a skip, or a header awaiting its delimiter) */
 size_t upframe_buffered(const upframe *u);     /* bytes held in memory: for tests of the memory bound, and metrics */
 
 #endif

@@ -23,42 +23,40 @@
 
 #define HEADROOM 14                 /* biggest client frame header: 2 + 8 length + 4 mask */
 #define MAX_MESSAGE (256u << 20)    /* reassembly cap; the tests need 64 MiB */
-#define FOREVER INT64_MAX           /* "until" meaning: only the -T deadline applies */
+#define FOREVER INT64_MAX           /* as `until`: only the -T deadline applies */
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 enum { EX_OK, EX_USAGE, EX_CONNECT, EX_TIMEOUT, EX_NOCLOSE, EX_PROTOCOL, EX_EARLY };
 enum { OP_CONT, OP_TEXT, OP_BIN, OP_CLOSE = 8, OP_PING, OP_PONG };
 
 static const char USAGE[] =
-    "usage: wsclient [-H 'Name: value']... [-T ms] [-o dir] [-q] [-t] ws://host[:port][/path][?query] [action]...\n"
+    "usage: wsclient [-H 'Name: value']... [-T ms] [-o dir] [-q] [-t] ws://host[:port][/path]\n"
     "actions: text:STRING textfile:PATH bin:PATH binfiles:DIR recv:N recvall sendwait:DIR\n"
-    "         sleep:MS expectclose:MS close   (DIR: regular files not starting with '.', name order)\n"
-    "output:  TEXT <len> <payload> | BINARY <len> <sha256> <prefix|-> [IMG <len> <sha256>]\n"
-    "         CLOSED <code>[ <reason>], then SUMMARY received= text= binary= bytes=\n"
-    "exit:    0 ok, 1 usage/local file error, 2 CONNECT/HANDSHAKE, 3 TIMEOUT, 4 NOCLOSE,\n"
-    "         5 PROTOCOL, 6 connection ended early (INCOMPLETE) or a send failed (SEND)\n";
+    "         sleep:MS expectclose:MS close   (DIR: regular files, no dot files, name order)\n"
+    "output:  [usec ]TEXT <len> <payload> | [usec ]BINARY <len> <sha256> <header|->[ IMG <len>\n"
+    "         <sha256>] | CLOSED <code>[ <reason>]; at exit SUMMARY received= text= binary= bytes=\n"
+    "exit:    0 ok, 1 usage/local file, 2 CONNECT/HANDSHAKE, 3 TIMEOUT, 4 NOCLOSE, 5 PROTOCOL,\n"
+    "         6 INCOMPLETE (server closed during recv:N/sendwait) or SEND (write failed)\n";
 
 static struct {
-    int fd;
+    int fd, quiet, stamp;
     int64_t deadline;               /* CLOCK_MONOTONIC ms */
     const char *outdir;
-    int quiet, stamp;
-    int rd_eof;                     /* nothing more will come from the socket */
-    int closed;                     /* connection over (fd closed) */
+    int rd_eof, closed;             /* nothing more will come in; connection over, fd closed */
     int close_sent, server_closed;
-    int send_err;                   /* errno of a failed write, kept to report at the end */
+    int send_err;                   /* errno of a failed write, judged at the end */
     unsigned long received, text, binary;
     unsigned long long bytes;
 } g = { .fd = -1 };
 
-static struct { unsigned char *p; size_t off, len, cap; } rb;  /* raw bytes read, not yet parsed */
-static struct { unsigned char *p; size_t len, cap; int op; } msg;  /* fragmented message so far */
+static struct { unsigned char *p; size_t off, len, cap; } rb;      /* bytes read, not parsed */
+static struct { unsigned char *p; size_t len, cap; int op; } msg;  /* fragments so far */
 struct frame { int fin, op; size_t len; const unsigned char *data; };
 
 static _Noreturn void finish(int code)
 {
-    printf("SUMMARY received=%lu text=%lu binary=%lu bytes=%llu\n", g.received, g.text, g.binary,
-           g.bytes);
+    printf("SUMMARY received=%lu text=%lu binary=%lu bytes=%llu\n",
+           g.received, g.text, g.binary, g.bytes);
     exit(code);
 }
 
@@ -91,13 +89,10 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Only ever asked for <= 256 bytes, which getrandom() returns whole and uninterrupted. */
 static void random_bytes(unsigned char *p, size_t n)
 {
-    while (n) {
-        ssize_t r = getrandom(p, n, 0);
-        if (r < 0 && errno != EINTR) fail(EX_USAGE, "RANDOM %s", strerror(errno));
-        if (r > 0) p += r, n -= (size_t)r;
-    }
+    if (getrandom(p, n, 0) != (ssize_t)n) fail(EX_USAGE, "RANDOM %s", strerror(errno));
 }
 
 static long number(const char *s, const char *what)
@@ -170,7 +165,7 @@ static int read_avail(void)
     return 0;
 }
 
-/* Ensures n unparsed bytes are buffered: 1 ok, 0 EOF first, -1 `until` passed first. */
+/* Ensures n unparsed bytes are buffered: 1 ok, 0 EOF came first, -1 `until` passed first. */
 static int need(size_t n, int64_t until)
 {
     while (rb.len - rb.off < n) {
@@ -183,7 +178,7 @@ static int need(size_t n, int64_t until)
 }
 
 /* Writes everything; incoming data is buffered meanwhile, so a server writing to us while we
-   send a big frame cannot deadlock both sides. Returns 0 or the errno, remembered in send_err. */
+   send a big frame cannot deadlock both sides. Returns 0 or the errno, kept in send_err. */
 static int write_all(const unsigned char *p, size_t n)
 {
     if (g.closed) return ENOTCONN;
@@ -200,10 +195,10 @@ static int write_all(const unsigned char *p, size_t n)
 }
 
 /* Sends buf[HEADROOM..HEADROOM+n) as one frame: the header goes into the headroom and the
-   payload is masked in place (so buf is spent). Fresh mask key per frame, per RFC 6455 5.3. */
+   payload is masked in place (buf is spent). Fresh mask key per frame, per RFC 6455 5.3. */
 static int send_frame(int op, unsigned char *buf, size_t n)
 {
-    unsigned char h[HEADROOM];
+    unsigned char h[HEADROOM], *p = buf + HEADROOM;
     size_t hl = 2;
     h[0] = (unsigned char)(0x80 | op);
     if (n < 126) {
@@ -214,18 +209,16 @@ static int send_frame(int op, unsigned char *buf, size_t n)
         h[1] = 0x80 | 127, hl = 10;
         for (int i = 0; i < 8; i++) h[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
     }
-    unsigned char *key = h + hl, *p = buf + HEADROOM;
-    random_bytes(key, 4);
+    random_bytes(h + hl, 4);
+    for (size_t i = 0; i < n; i++) p[i] ^= h[hl + (i & 3)];
     hl += 4;
-    for (size_t i = 0; i < n; i++) p[i] ^= key[i & 3];
     memcpy(p - hl, h, hl);
     return write_all(p - hl, hl + n);
 }
 
 static void end_connection(void)
 {
-    if (g.closed) return;
-    close(g.fd);
+    if (!g.closed) close(g.fd);
     g.closed = g.rd_eof = 1;
 }
 
@@ -237,21 +230,12 @@ static char *sha_hex(const unsigned char *p, size_t n, char hex[65])
     return hex;
 }
 
-/* A header prefix is printed only if it cannot break the one-line-per-message output. */
+/* The JSON header is printed only if it cannot break the one-line-per-message output. */
 static int printable(const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (p[i] < 0x20 || p[i] == 0x7f) return 0;
     return utf8_ok(p, n);
-}
-
-static void save(const unsigned char *p, size_t n)
-{
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%06lu.bin", g.outdir, g.received);
-    FILE *f = fopen(path, "wb");
-    if (!f) fail(EX_USAGE, "SAVE %s: %s", path, strerror(errno));
-    if (fwrite(p, 1, n, f) != n || fclose(f)) fail(EX_USAGE, "SAVE %s: write failed", path);
 }
 
 static void print_binary(const unsigned char *p, size_t n)
@@ -266,12 +250,21 @@ static void print_binary(const unsigned char *p, size_t n)
     putchar('\n');
 }
 
+static void save(const unsigned char *p, size_t n)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%06lu.bin", g.outdir, g.received);
+    FILE *f = fopen(path, "wb");
+    if (!f) fail(EX_USAGE, "SAVE %s: %s", path, strerror(errno));
+    if (fwrite(p, 1, n, f) != n || fclose(f)) fail(EX_USAGE, "SAVE %s: write failed", path);
+}
+
 /* A complete data message arrived: validate, count, save, print. */
 static void deliver(int op, const unsigned char *p, size_t n)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);     /* before hashing, which takes a while on 64 MiB */
-    if (op == OP_TEXT && !utf8_ok(p, n)) fail(EX_PROTOCOL, "PROTOCOL invalid UTF-8 in text message");
+    if (op == OP_TEXT && !utf8_ok(p, n)) fail(EX_PROTOCOL, "PROTOCOL invalid UTF-8 in text");
     g.received++, g.bytes += n;
     op == OP_TEXT ? g.text++ : g.binary++;
     if (g.outdir) save(p, n);
@@ -279,15 +272,15 @@ static void deliver(int op, const unsigned char *p, size_t n)
     if (g.stamp) printf("%lld ", (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
     if (op == OP_BIN) {
         print_binary(p, n);
-        return;
+    } else {
+        printf("TEXT %zu ", n);
+        fwrite(p, 1, n, stdout);        /* raw, even a NUL: the payload is the evidence */
+        putchar('\n');
     }
-    printf("TEXT %zu ", n);
-    fwrite(p, 1, n, stdout);
-    putchar('\n');
 }
 
-/* Reads one whole frame, checking everything RFC 6455 5.2 demands of a server.
-   1 ok (f->data points into rb, valid until the next read), 0 EOF, -1 `until` passed. */
+/* Reads one whole frame, checking all RFC 6455 5.2 demands of a server. 1 ok (f->data points
+   into rb, valid until rb is next touched), 0 EOF, -1 `until` passed. */
 static int read_frame(struct frame *f, int64_t until)
 {
     int r = need(2, until);
@@ -298,7 +291,8 @@ static int read_frame(struct frame *f, int64_t until)
     f->fin = h[0] >> 7, f->op = h[0] & 15;
     if (h[0] & 0x70) fail(EX_PROTOCOL, "PROTOCOL reserved bits set (byte 0x%02x)", h[0]);
     if (h[1] & 0x80) fail(EX_PROTOCOL, "PROTOCOL masked server frame");
-    if ((f->op > 2 && f->op < 8) || f->op > 10) fail(EX_PROTOCOL, "PROTOCOL reserved opcode %d", f->op);
+    if ((f->op > 2 && f->op < 8) || f->op > 10)
+        fail(EX_PROTOCOL, "PROTOCOL reserved opcode %d", f->op);
     if ((r = need(hl, until)) <= 0) return r;
     h = rb.p + rb.off;
     if (hl > 2) {
@@ -317,28 +311,24 @@ static int read_frame(struct frame *f, int64_t until)
     return 1;
 }
 
-static int close_code_ok(int c)
-{
-    return (c >= 1000 && c <= 1003) || (c >= 1007 && c <= 1014) || (c >= 3000 && c <= 4999);
-}
-
 /* Handles a control frame; returns 1 if it was the server's close. */
 static int control(const struct frame *f)
 {
-    unsigned char b[HEADROOM + 125];    /* copy: f->data lives in rb, which sending may move */
+    unsigned char b[HEADROOM + 125], *p = b + HEADROOM;  /* a copy: sending may move rb */
     size_t n = f->len;
     if (f->op == OP_PONG) return 0;
-    memcpy(b + HEADROOM, f->data, n);
+    memcpy(p, f->data, n);
     if (f->op == OP_PING) {
         send_frame(OP_PONG, b, n);      /* best effort: a failure is kept in send_err */
         return 0;
     }
-    const unsigned char *p = b + HEADROOM;
     int code = n >= 2 ? p[0] << 8 | p[1] : 1005;
     if (n == 1) fail(EX_PROTOCOL, "PROTOCOL close frame with a 1-byte payload");
-    if (n >= 2 && !close_code_ok(code)) fail(EX_PROTOCOL, "PROTOCOL invalid close code %d", code);
+    if (n >= 2 && !((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+                    (code >= 3000 && code <= 4999)))
+        fail(EX_PROTOCOL, "PROTOCOL invalid close code %d", code);
     if (n > 2 && !utf8_ok(p + 2, n - 2)) fail(EX_PROTOCOL, "PROTOCOL invalid UTF-8 in close reason");
-    printf("CLOSED %d%s%.*s\n", code, n > 2 ? " " : "", (int)(n > 2 ? n - 2 : 0), (const char *)p + 2);
+    printf("CLOSED %d%s%.*s\n", code, n > 2 ? " " : "", (int)(n > 2 ? n - 2 : 0), (char *)p + 2);
     g.server_closed = 1;
     if (!g.close_sent) {                /* echo the code, as RFC 6455 5.5.1 asks */
         g.close_sent = 1;
@@ -373,7 +363,7 @@ static int next_message(int64_t until)
             return 1;
         }
         if (f.op != OP_CONT) msg.op = f.op, msg.len = 0;
-        if (msg.len + f.len > MAX_MESSAGE) fail(EX_PROTOCOL, "PROTOCOL message over %u bytes", MAX_MESSAGE);
+        if (msg.len + f.len > MAX_MESSAGE) fail(EX_PROTOCOL, "PROTOCOL message too big");
         if (msg.cap <= msg.len + f.len) msg.p = xrealloc(msg.p, msg.cap = 2 * (msg.len + f.len));
         memcpy(msg.p + msg.len, f.data, f.len);
         msg.len += f.len;
@@ -385,8 +375,16 @@ static int next_message(int64_t until)
     }
 }
 
-/* Reads a whole file into a buffer with HEADROOM free bytes in front, ready for send_frame. */
-static unsigned char *load(const char *path, size_t *len)
+static void send_message(int op, unsigned char *buf, size_t n)
+{
+    if (g.closed) fail(EX_EARLY, "SEND connection already closed");
+    if (g.send_err) fail(EX_EARLY, "SEND %s", strerror(g.send_err));
+    send_frame(op, buf, n);             /* a failure is judged at the end, see main() */
+    free(buf);
+}
+
+/* Sends a whole file as one message, read into a buffer with HEADROOM free bytes in front. */
+static void send_file(int op, const char *path)
 {
     struct stat st;
     int fd = open(path, O_RDONLY);
@@ -398,23 +396,7 @@ static unsigned char *load(const char *path, size_t *len)
         got += (size_t)r;
     if (r < 0) fail(EX_USAGE, "FILE %s: %s", path, strerror(errno));
     close(fd);
-    *len = got;
-    return b;
-}
-
-static void send_message(int op, unsigned char *buf, size_t n)
-{
-    if (g.closed) fail(EX_EARLY, "SEND connection already closed");
-    if (g.send_err) fail(EX_EARLY, "SEND %s", strerror(g.send_err));
-    send_frame(op, buf, n);             /* a failure is judged at the end, see main() */
-    free(buf);
-}
-
-static void send_file(int op, const char *path)
-{
-    size_t n;
-    unsigned char *b = load(path, &n);
-    send_message(op, b, n);
+    send_message(op, b, got);
 }
 
 static void recv_count(long n, const char *action)
@@ -423,24 +405,20 @@ static void recv_count(long n, const char *action)
         if (next_message(FOREVER) == 0) fail(EX_EARLY, "INCOMPLETE %s got %ld", action, i);
 }
 
-static int visible(const struct dirent *d)
-{
-    return d->d_name[0] != '.';
-}
-
 /* Sends each regular file of dir in name order (alphasort is strcmp: we never set a locale);
-   with `wait`, receives one message after each. */
+   with `wait`, receives one message after each. Dot files (.gitkeep) are skipped. */
 static void send_dir(const char *dir, int wait)
 {
     struct dirent **ents;
-    int n = scandir(dir, &ents, visible, alphasort);
+    int n = scandir(dir, &ents, NULL, alphasort);
     if (n < 0) fail(EX_USAGE, "FILE %s: %s", dir, strerror(errno));
     for (int i = 0; i < n; i++) {
         char path[PATH_MAX];
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", dir, ents[i]->d_name);
+        int skip = ents[i]->d_name[0] == '.' || stat(path, &st) < 0 || !S_ISREG(st.st_mode);
         free(ents[i]);
-        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) continue;
+        if (skip) continue;
         send_file(OP_BIN, path);
         if (wait) recv_count(1, "sendwait");
     }
@@ -478,16 +456,15 @@ static void close_action(void)
 
 static const char *const ACTIONS[] = { "text:", "textfile:", "bin:", "binfiles:", "recv:",
     "recvall", "sendwait:", "sleep:", "expectclose:", "close" };
-enum { A_TEXT, A_TEXTFILE, A_BIN, A_BINFILES, A_RECV, A_RECVALL, A_SENDWAIT, A_SLEEP, A_EXPECT, A_CLOSE,
-       A_COUNT };
+enum { A_TEXT, A_TEXTFILE, A_BIN, A_BINFILES, A_RECV, A_RECVALL, A_SENDWAIT, A_SLEEP, A_EXPECT,
+       A_CLOSE, A_COUNT };
 
 /* Finds the action and its argument; exits on a bad one, so typos fail before connecting. */
 static int action_kind(const char *a, const char **arg)
 {
     for (int k = 0; k < A_COUNT; k++) {
         size_t n = strlen(ACTIONS[k]);
-        int has_arg = ACTIONS[k][n - 1] == ':';
-        if (has_arg ? strncmp(a, ACTIONS[k], n) : strcmp(a, ACTIONS[k])) continue;
+        if (ACTIONS[k][n - 1] == ':' ? strncmp(a, ACTIONS[k], n) : strcmp(a, ACTIONS[k])) continue;
         *arg = a + n;
         if (k == A_RECV || k == A_SLEEP || k == A_EXPECT) number(*arg, "bad number in action");
         return k;
@@ -524,8 +501,8 @@ static void connect_to(const char *host, const char *port)
     int e = getaddrinfo(host, port, &hints, &res), err = 0, one = 1;
     if (e) fail(EX_CONNECT, "CONNECT %s", gai_strerror(e));
     for (ai = res; ai; ai = ai->ai_next) {
-        if ((g.fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol)) < 0) { err = errno; continue; }
-        fcntl(g.fd, F_SETFL, O_NONBLOCK);   /* poll() decides when to read/write, never a blocking call */
+        if ((g.fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol)) < 0) continue;
+        fcntl(g.fd, F_SETFL, O_NONBLOCK);  /* poll() decides when to read or write */
         if (connect(g.fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
         socklen_t sl = sizeof err;
         err = errno;
@@ -535,8 +512,8 @@ static void connect_to(const char *host, const char *port)
         close(g.fd);
     }
     freeaddrinfo(res);
-    if (!ai) fail(EX_CONNECT, "CONNECT %s", strerror(err));
-    setsockopt(g.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  /* small frames go out now */
+    if (!ai) fail(EX_CONNECT, "CONNECT %s", strerror(err ? err : errno));
+    setsockopt(g.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  /* no delay on small frames */
 }
 
 static _Noreturn void bad_handshake(int code, const char *line)
@@ -547,28 +524,27 @@ static _Noreturn void bad_handshake(int code, const char *line)
     finish(EX_CONNECT);
 }
 
-/* Value of header `name` in a NUL-terminated response head, or NULL. */
-static const char *header(const char *head, const char *name, char *val, size_t cap)
+/* Copies the value of header `name` of a NUL-terminated response head into val; 0 if absent. */
+static int header(const char *head, const char *name, char *val, size_t cap)
 {
     size_t n = strlen(name);
     for (const char *l = strstr(head, "\r\n"); l; l = strstr(l, "\r\n")) {
         l += 2;
         if (strncasecmp(l, name, n) || l[n] != ':') continue;
-        l += n + 1;
-        l += strspn(l, " \t");
+        l += n + 1 + strspn(l + n + 1, " \t");
         size_t len = strcspn(l, "\r");
         while (len && (l[len - 1] == ' ' || l[len - 1] == '\t')) len--;
         snprintf(val, cap, "%.*s", (int)len, l);
-        return val;
+        return 1;
     }
-    return NULL;
+    return 0;
 }
 
 /* Reads the response head; bytes after it are already frames and stay in rb. */
 static char *read_head(void)
 {
     const unsigned char *end;
-    rb_reserve(1 << 16);                /* so rb.p is never NULL below */
+    rb_reserve(1 << 16);                /* so rb.p is not NULL for memmem */
     while (!(end = memmem(rb.p + rb.off, rb.len - rb.off, "\r\n\r\n", 4))) {
         if (rb.len - rb.off > 65536) bad_handshake(0, "response head too large");
         if (need(rb.len - rb.off + 1, FOREVER) == 0)
@@ -587,7 +563,7 @@ static void handshake(const char *host, const char *port, const char *path, char
     unsigned char raw[16], sha[SHA_DIGEST_LENGTH];
     char key[25], want[29], keyguid[64], val[256], *req, *head;
     size_t len;
-    int code = 0, own_host = 0;
+    int code = 0, own_host = 0, dflt = !strcmp(port, "80");
     random_bytes(raw, sizeof raw);
     EVP_EncodeBlock((unsigned char *)key, raw, sizeof raw);
     snprintf(keyguid, sizeof keyguid, "%s%s", key, WS_GUID);
@@ -597,7 +573,7 @@ static void handshake(const char *host, const char *port, const char *path, char
     FILE *f = open_memstream(&req, &len);
     fprintf(f, "GET %s HTTP/1.1\r\n", path);
     for (int i = 0; i < nh; i++) own_host |= !strncasecmp(hdrs[i], "Host:", 5);
-    if (!own_host) fprintf(f, "Host: %s%s%s\r\n", host, strcmp(port, "80") ? ":" : "", strcmp(port, "80") ? port : "");
+    if (!own_host) fprintf(f, "Host: %s%s%s\r\n", host, dflt ? "" : ":", dflt ? "" : port);
     fprintf(f, "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
                "Sec-WebSocket-Version: 13\r\n", key);
     for (int i = 0; i < nh; i++) fprintf(f, "%s\r\n", hdrs[i]);
@@ -617,11 +593,11 @@ static void handshake(const char *host, const char *port, const char *path, char
     if (!header(head, "Sec-WebSocket-Accept", val, sizeof val) || strcmp(val, want))
         bad_handshake(101, "bad Sec-WebSocket-Accept");
     if (header(head, "Sec-WebSocket-Extensions", val, sizeof val))
-        bad_handshake(101, "unrequested Sec-WebSocket-Extensions");
+        bad_handshake(101, "unrequested Sec-WebSocket-Extensions");  /* e.g. deflate: RSV1 */
     free(head);
 }
 
-/* Splits ws://host[:port][/path][?query]; the path is kept byte for byte. */
+/* Splits ws://host[:port][/path][?query] in place; the path is kept byte for byte. */
 static void parse_url(char *url, char **host, char **port, char **path)
 {
     if (strncmp(url, "ws://", 5)) usage("URL must start with ws:// (no TLS)");
@@ -642,6 +618,7 @@ static void parse_url(char *url, char **host, char **port, char **path)
 int main(int argc, char **argv)
 {
     char **hdrs = xrealloc(NULL, sizeof *hdrs * (size_t)argc), *host, *port, *path;
+    const char *arg;
     int nh = 0, c;
     long timeout = 10000;
     setvbuf(stdout, NULL, _IOLBF, 0);   /* scripts may watch lines while we run */
@@ -659,10 +636,7 @@ int main(int argc, char **argv)
         }
     }
     if (optind >= argc) usage("no URL");
-    for (int i = optind + 1; i < argc; i++) {
-        const char *arg;
-        action_kind(argv[i], &arg);
-    }
+    for (int i = optind + 1; i < argc; i++) action_kind(argv[i], &arg);
     g.deadline = now_ms() + timeout;
     parse_url(argv[optind], &host, &port, &path);
     connect_to(host, port);

@@ -13,7 +13,7 @@ static void seg(buf *b, unsigned char m, const void *payload, size_t n)
     buf_append(b, payload, n);
 }
 
-/* Entropy-coded data: no bare FF, but stuffing FF00, restarts and fill before one. */
+/* Entropy-coded data: no bare FF, but stuffing FF00 and restarts, most after a fill FF. */
 static void entropy(buf *b, unsigned salt, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

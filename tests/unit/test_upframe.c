@@ -12,7 +12,7 @@
 #define MAXF 4096
 #define MAXH 256
 
-/* ---- fixtures: small hand-assembled images (see test_imgsize.c for the annotated versions) ---- */
+/* ---- fixtures: small hand-assembled images (test_imgsize.c explains their parts) ---- */
 
 static void seg(buf *b, unsigned char m, const void *payload, size_t n)
 {
@@ -21,17 +21,16 @@ static void seg(buf *b, unsigned char m, const void *payload, size_t n)
     buf_append(b, payload, n);
 }
 
-/* JPEG with FF D9 inside DHT, stuffing and restarts in the scans; two scans if progressive. */
+/* JPEG with FF D9 inside DHT, '{', stuffing and restarts in the scans; two scans if progressive. */
 static void make_jpeg(buf *b, int progressive, unsigned salt, size_t n)
 {
     static const unsigned char dht[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xD9};
-    static const unsigned char sos[] = {1, 1, 0, 0, 63, 0};
     buf_append(b, "\xFF\xD8", 2);
     seg(b, 0xE0, "JFIF\0\1\1\0\0\1\0\1\0\0", 14);
     seg(b, progressive ? 0xC2 : 0xC0, "\x08\0\x10\0\x10\1\1\x11\0", 9);
     for (int scan = 0; scan <= progressive; scan++) {
         seg(b, 0xC4, dht, sizeof dht);
-        seg(b, 0xDA, sos, sizeof sos);
+        seg(b, 0xDA, "\1\1\0\0\x3F\0", 6);
         for (size_t i = 0; i < n; i++) {
             unsigned char c = (unsigned char)(salt * 31 + i * 7 + (unsigned)scan);
             buf_putc(b, (char)(c == 0xFF ? '{' : c));
@@ -42,41 +41,31 @@ static void make_jpeg(buf *b, int progressive, unsigned salt, size_t n)
     buf_append(b, "\xFF\xD9", 2);
 }
 
-static void chunk(buf *b, const char *type, const void *data, unsigned char n)
-{
-    buf_append(b, "\0\0\0", 3);
-    buf_putc(b, (char)n);
-    buf_append(b, type, 4);
-    buf_append(b, data, n);
-    buf_append(b, "CRC!", 4);
-}
-
+/* PNG: IHDR, an IDAT holding "--IMG--{}", IEND; CRCs are not checked. */
 static void make_png(buf *b, unsigned salt)
 {
-    char idat[24];
-    for (size_t i = 0; i < sizeof idat; i++)
-        idat[i] = (char)(salt + i * 29);
-    memcpy(idat + 4, "--IMG--{}", 9);
-    buf_append(b, "\x89PNG\r\n\x1A\n", 8);
-    chunk(b, "IHDR", "\0\0\0\x10\0\0\0\x10\x08\x02\0\0\0", 13);
-    chunk(b, "IDAT", idat, sizeof idat);
-    chunk(b, "IEND", "", 0);
+    static const char head[] = "\x89PNG\r\n\x1A\n\0\0\0\x0DIHDR\0\0\0\x10\0\0\0\x10\x08\x02\0\0\0CRC!\0\0\0\x18IDAT";
+    static const char tail[] = "CRC!\0\0\0\0IENDCRC!";
+    buf_append(b, head, sizeof head - 1);
+    for (unsigned i = 0; i < 24; i++)
+        buf_putc(b, i >= 4 && i < 13 ? "--IMG--{}"[i - 4] : (char)(salt + i * 29));
+    buf_append(b, tail, sizeof tail - 1);
+}
+
+/* Appends "{"seq":N}--IMG--" and a JPEG to in; the JPEG alone goes to img. */
+static void jpeg_message(buf *in, buf *img, int seq)
+{
+    buf_reset(img);
+    make_jpeg(img, 0, (unsigned)seq, 16);
+    buf_printf(in, "{\"seq\":%d}--IMG--", seq);
+    buf_append(in, img->data, img->len);
 }
 
 /* ---- recording what the framer says ---- */
 
-typedef struct event {
-    int status;
-    long long seq;          /* header "seq", -1 if none */
-    char *frame;
-    size_t len;
-    char err[160];
-} event;
-
-typedef struct events {
-    event ev[64];
-    int n, errors, messages, overflow;
-} events;
+/* One upframe_next result; seq is the header's "seq", -1 if none. */
+typedef struct event { int status; long long seq; char *frame; size_t len; char err[160]; } event;
+typedef struct events { event ev[64]; int n, errors, messages, overflow; } events;
 
 static void drain(upframe *u, int idle, events *e)
 {
@@ -112,15 +101,25 @@ static int is_message(const event *v, long long seq, const buf *frame)
     return v->status == UPF_MESSAGE && v->seq == seq && v->len == frame->len && memcmp(v->frame, frame->data, v->len) == 0;
 }
 
+/* A fresh framer fed `in` at once; idle afterwards if asked. */
+static upframe *run(const buf *in, int idle, events *e)
+{
+    upframe *u = upframe_new(MAXF, MAXH);
+    upframe_feed(u, in->data, in->len);
+    drain(u, 0, e);
+    if (idle)
+        drain(u, 1, e);
+    return u;
+}
+
 /* ---- the 50-message stream ---- */
 
 typedef struct stream {
-    buf bytes;
-    buf frame[50];
+    buf bytes, frame[50];
 } stream;
 
-/* Every kind of message: baseline / progressive JPEG, PNG, sized arbitrary
- * bytes, sized JPEG; header strings with braces and the delimiter; some
+/* Baseline and progressive JPEG, PNG, sized arbitrary bytes, sized JPEG;
+ * header strings with braces, quotes and the delimiter; some messages
  * followed by a text message's "\n". */
 static void make_stream(stream *s)
 {
@@ -145,13 +144,6 @@ static void make_stream(stream *s)
     }
 }
 
-static void stream_free(stream *s)
-{
-    buf_free(&s->bytes);
-    for (int k = 0; k < 50; k++)
-        buf_free(&s->frame[k]);
-}
-
 /* Index of the first event that is not the stream's k-th message, -1 if all match. */
 static int first_mismatch(const events *e, const stream *s)
 {
@@ -161,41 +153,16 @@ static int first_mismatch(const events *e, const stream *s)
     return e->n == 50 && !e->overflow ? -1 : 50;
 }
 
-static void test_one_message(void)
-{
-    buf img, in;
-    buf_init(&img);
-    buf_init(&in);
-    make_jpeg(&img, 0, 7, 30);
-    buf_puts(&in, "{\"seq\":1,\"cam\":\"a\"}--IMG--");
-    buf_append(&in, img.data, img.len);
-    upframe *u = upframe_new(MAXF, MAXH);
-    events e = {0};
-    upframe_feed(u, in.data, in.len);
-    drain(u, 0, &e);
-    CHECK(e.n == 1 && is_message(&e.ev[0], 1, &img), "one message, got %d events", e.n);
-    CHECK(!upframe_pending(u), "nothing left");
-    CHECK(upframe_buffered(u) == 0, "buffer emptied, %zu left", upframe_buffered(u));
-    events_free(&e);
-    upframe_free(u);
-    upframe_free(NULL);
-    buf_free(&img);
-    buf_free(&in);
-}
-
 static void test_stream(void)
 {
     stream s;
     make_stream(&s);
     events e = {0};
-    upframe *u = upframe_new(MAXF, MAXH);
-    upframe_feed(u, s.bytes.data, s.bytes.len);
-    drain(u, 0, &e);
+    upframe_free(run(&s.bytes, 0, &e));
     CHECK(first_mismatch(&e, &s) == -1, "all at once: mismatch at %d of %d", first_mismatch(&e, &s), e.n);
     events_free(&e);
-    upframe_free(u);
 
-    u = upframe_new(MAXF, MAXH);
+    upframe *u = upframe_new(MAXF, MAXH);
     for (size_t i = 0; i < s.bytes.len; i++) {
         upframe_feed(u, s.bytes.data + i, 1);
         drain(u, 0, &e);
@@ -219,68 +186,82 @@ static void test_stream(void)
         upframe_free(u);
     }
     CHECK(bad == 0, "split: %zu of %zu cuts wrong, first at %zu", bad, s.bytes.len + 1, first);
-    stream_free(&s);
+    for (int k = 0; k < 50; k++)
+        buf_free(&s.frame[k]);
+    buf_free(&s.bytes);
 }
 
-static void test_strings_in_header(void)
+static void test_single(void)
 {
-    buf img, in;
-    buf_init(&img);
+    buf in, img, want;
     buf_init(&in);
-    make_jpeg(&img, 1, 9, 12);
+    buf_init(&img);
+    buf_init(&want);
+    events e = {0};
+    jpeg_message(&in, &img, 1);
+    upframe *u = run(&in, 0, &e);
+    CHECK(e.n == 1 && is_message(&e.ev[0], 1, &img), "one message, got %d events", e.n);
+    CHECK(!upframe_pending(u) && upframe_buffered(u) == 0, "nothing left, %zu buffered", upframe_buffered(u));
+    upframe_free(u);
+    upframe_free(NULL);
+    events_free(&e);
+
+    /* braces, an escaped quote, an escaped backslash and the delimiter inside strings */
+    buf_reset(&in);
     buf_puts(&in, "{\"seq\":7,\"s\":\"a}b--IMG--c\\\"}\",\"t\":\"\\\\\",\"o\":{\"x\":\"}\"}}--IMG--");
     buf_append(&in, img.data, img.len);
-    upframe *u = upframe_new(MAXF, MAXH);
+    u = upframe_new(MAXF, MAXH);
     upframe_feed(u, in.data, in.len);
     upframe_msg m;
-    struct json_object *v;
-    CHECK(upframe_next(u, 0, &m) == UPF_MESSAGE, "message");
+    struct json_object *s = NULL, *t = NULL;
+    CHECK(upframe_next(u, 0, &m) == UPF_MESSAGE, "strings: message");
     CHECK(m.frame_len == img.len && memcmp(m.frame, img.data, img.len) == 0, "frame after the real delimiter");
-    CHECK(m.header && json_object_object_get_ex(m.header, "s", &v), "header has s");
-    CHECK_STR(m.header ? json_object_get_string(v) : NULL, "a}b--IMG--c\"}");
-    CHECK(m.header && json_object_object_get_ex(m.header, "t", &v), "header has t");
-    CHECK_STR(m.header ? json_object_get_string(v) : NULL, "\\");
-    CHECK(upframe_next(u, 0, &m) == UPF_NEED_MORE, "then nothing");
+    CHECK(m.header && json_object_object_get_ex(m.header, "s", &s) && json_object_object_get_ex(m.header, "t", &t),
+          "header has s and t");
+    CHECK_STR(s ? json_object_get_string(s) : NULL, "a}b--IMG--c\"}");
+    CHECK_STR(t ? json_object_get_string(t) : NULL, "\\");
+    CHECK(upframe_next(u, 0, &m) == UPF_NEED_MORE, "strings: then nothing");
     upframe_free(u);
-    buf_free(&img);
-    buf_free(&in);
-}
 
-static void test_sized_arbitrary(void)
-{
+    /* size with arbitrary bytes, then a text message's "\n" */
     static const char frame[] = "x{--IMG--}{\"seq\":5}--IMG--\n";
-    buf in, want;
-    buf_init(&in);
-    buf_init(&want);
+    buf_reset(&in);
     buf_append(&want, frame, sizeof frame - 1);
     buf_printf(&in, "{\"seq\":4,\"size\":%zu,\"n\":\"{--IMG--\"}--IMG--%s\n", want.len, frame);
     buf_printf(&in, "{\"seq\":5,\"size\":%zu}--IMG--%s", want.len, frame);
-    upframe *u = upframe_new(MAXF, MAXH);
-    events e = {0};
-    upframe_feed(u, in.data, in.len);
-    drain(u, 0, &e);
+    u = run(&in, 0, &e);
     CHECK(e.n == 2 && is_message(&e.ev[0], 4, &want) && is_message(&e.ev[1], 5, &want),
           "two sized messages, text-mode newline skipped, got %d events", e.n);
-    CHECK(!upframe_pending(u), "nothing pending");
-    events_free(&e);
+    CHECK(!upframe_pending(u), "sized: nothing pending");
     upframe_free(u);
+    events_free(&e);
     buf_free(&in);
+    buf_free(&img);
     buf_free(&want);
 }
 
-static void test_idle_only(void)
+/* Neither sized nor an image: only idle ends the frame.  Whitespace alone awaits nothing. */
+static void test_idle(void)
 {
     buf want;
     buf_init(&want);
     buf_puts(&want, "hello, not an image");
     upframe *u = upframe_new(MAXF, MAXH);
     events e = {0};
+    upframe_feed(u, " \r\n\t", 4);
+    drain(u, 0, &e);
+    CHECK(!upframe_pending(u), "whitespace awaits nothing");
+    upframe_feed(u, "{\"seq\":2}", 9);
+    drain(u, 0, &e);
+    CHECK(e.n == 0 && upframe_pending(u), "a header alone awaits its delimiter or idle");
+    drain(u, 1, &e);
+    CHECK(e.errors == 1 && e.n == 1, "a header alone at idle is an error");
+    events_free(&e);
     upframe_feed(u, "{\"seq\":3}--IMG--hello, ", 23);
     drain(u, 0, &e);
     upframe_feed(u, "not an image", 12);
     drain(u, 0, &e);
-    CHECK(e.n == 0, "no message before idle, got %d", e.n);
-    CHECK(upframe_pending(u), "waiting for idle");
+    CHECK(e.n == 0 && upframe_pending(u), "no message before idle, got %d", e.n);
     drain(u, 1, &e);
     CHECK(e.n == 1 && is_message(&e.ev[0], 3, &want), "message at idle");
     CHECK(!upframe_pending(u), "nothing pending after idle");
@@ -292,12 +273,10 @@ static void test_idle_only(void)
 /* The outstanding frame must survive upframe_feed (which may grow the buffer). */
 static void test_lifetime(void)
 {
-    buf img, in;
-    buf_init(&img);
+    buf in, img;
     buf_init(&in);
-    make_jpeg(&img, 0, 1, 10);
-    buf_puts(&in, "{\"seq\":1}--IMG--");
-    buf_append(&in, img.data, img.len);
+    buf_init(&img);
+    jpeg_message(&in, &img, 1);
     upframe *u = upframe_new(MAXF, MAXH);
     upframe_feed(u, in.data, in.len);
     upframe_msg m;
@@ -308,22 +287,21 @@ static void test_lifetime(void)
     CHECK(upframe_next(u, 0, &m) == UPF_ERROR, "then the zeros are junk");
     free(big);
     upframe_free(u);
-    buf_free(&img);
     buf_free(&in);
+    buf_free(&img);
 }
 
-/* A bad message then a good one: exactly one error, saying `want`, and the good message intact. */
+/* A bad message then a good one: exactly one error, saying `want`, and the
+ * good message intact; fed in reads, with the memory bound checked after each. */
 static void check_bad(const char *what, const buf *bad, int idle_between, const char *want)
 {
-    buf img, good;
-    buf_init(&img);
+    buf good, img;
     buf_init(&good);
-    make_jpeg(&img, 0, 99, 16);
-    buf_puts(&good, "{\"seq\":99}--IMG--");
-    buf_append(&good, img.data, img.len);
+    buf_init(&img);
+    jpeg_message(&good, &img, 99);
     upframe *u = upframe_new(MAXF, MAXH);
     events e = {0};
-    for (size_t i = 0; i < bad->len; i += 1000) {   /* in reads, like from a pipe */
+    for (size_t i = 0; i < bad->len; i += 1000) {
         upframe_feed(u, bad->data + i, bad->len - i < 1000 ? bad->len - i : 1000);
         drain(u, 0, &e);
         CHECK(upframe_buffered(u) <= MAXH + MAXF + 1000, "%s: %zu bytes buffered", what, upframe_buffered(u));
@@ -339,8 +317,8 @@ static void check_bad(const char *what, const buf *bad, int idle_between, const 
     CHECK(!upframe_pending(u), "%s: nothing pending", what);
     events_free(&e);
     upframe_free(u);
-    buf_free(&img);
     buf_free(&good);
+    buf_free(&img);
 }
 
 static void test_errors(void)
@@ -349,69 +327,49 @@ static void test_errors(void)
     buf_init(&b);
     buf_init(&img);
     make_jpeg(&img, 1, 5, 40);
-#define BAD(what, idle, want, ...)                  \
-    do {                                            \
-        buf_reset(&b);                              \
-        __VA_ARGS__;                                \
-        check_bad(what, &b, idle, want);            \
-    } while (0)
+#define BAD(what, idle, want, ...) do { buf_reset(&b); __VA_ARGS__; check_bad(what, &b, idle, want); } while (0)
+#define PUTS(s) buf_puts(&b, s)
 #define JPEG buf_append(&b, img.data, img.len)
-    BAD("bad JSON, image frame", 0, "Invalid JSON header", buf_puts(&b, "{\"seq\":1,\"x\":nope}--IMG--"); JPEG);
-    BAD("bad JSON, raw frame", 1, "Invalid JSON header", buf_puts(&b, "{\"seq\":1,}--IMG--raw bytes"));
-    BAD("unterminated header", 1, "Invalid JSON header", buf_puts(&b, "{\"seq\":1,\"a\":[{"));
-    BAD("no delimiter, image", 0, "missing --IMG-- delimiter", buf_puts(&b, "{\"seq\":1}"); JPEG);
-    BAD("no delimiter, text", 0, "missing --IMG-- delimiter", buf_puts(&b, "{\"seq\":1}\n"));
-    BAD("no delimiter, sized", 0, "missing --IMG-- delimiter", buf_puts(&b, "{\"seq\":1,\"size\":3}x{}"));
-    BAD("short delimiter", 1, "missing --IMG-- delimiter", buf_puts(&b, "{\"seq\":1}--IM"));
+#define REPEAT(n, s) for (int i_ = 0; i_ < (n); i_++) PUTS(s)
+    BAD("bad JSON, image frame", 0, "Invalid JSON header", PUTS("{\"seq\":1,\"x\":nope}--IMG--"); JPEG);
+    BAD("bad JSON, raw frame", 1, "Invalid JSON header", PUTS("{\"seq\":1,}--IMG--raw bytes"));
+    BAD("bad JSON, no delimiter", 0, "Invalid JSON header", PUTS("{\"x\":nope}"); JPEG);
+    BAD("unterminated header", 1, "Invalid JSON header", PUTS("{\"seq\":1,\"a\":[{"));
+    BAD("no delimiter, image", 0, "missing --IMG-- delimiter", PUTS("{\"seq\":1}"); JPEG);
+    BAD("no delimiter, text", 0, "missing --IMG-- delimiter", PUTS("{\"seq\":1}\n"));
+    BAD("no delimiter, sized", 0, "missing --IMG-- delimiter", PUTS("{\"seq\":1,\"size\":3}x{}"));
+    BAD("short delimiter", 1, "missing --IMG-- delimiter", PUTS("{\"seq\":1}--IM"));
     BAD("size too large", 0, "frame larger than MAX_FRAME_BYTES (4096)",
-        buf_printf(&b, "{\"size\":%d}--IMG--", 20000); for (int i = 0; i < 2000; i++) buf_puts(&b, "{--IMG--}\n"));
-    BAD("size negative, image", 0, "negative", buf_puts(&b, "{\"seq\":1,\"size\":-4}--IMG--"); JPEG);
-    BAD("size negative, raw", 1, "negative", buf_puts(&b, "{\"seq\":1,\"size\":-4}--IMG--abcd"));
-    BAD("size a string", 1, "integer", buf_puts(&b, "{\"size\":\"4\"}--IMG--abcd"));
-    BAD("size a fraction", 0, "integer", buf_puts(&b, "{\"size\":1.5}--IMG--"); JPEG);
-    BAD("size huge", 1, "larger", buf_puts(&b, "{\"size\":99999999999999999999999}--IMG--"));
-    BAD("frame short of size", 1, "shorter", buf_puts(&b, "{\"size\":100}--IMG--abc"));
+        PUTS("{\"size\":20000}--IMG--"); REPEAT(2000, "{--IMG--}\n"));
+    BAD("size too large, no delimiter", 0, "larger", PUTS("{\"size\":5000}"); REPEAT(500, "-{IMG}-\n\n\n"));
+    BAD("size huge", 1, "larger", PUTS("{\"size\":99999999999999999999999}--IMG--"));
+    BAD("size negative, image", 0, "negative", PUTS("{\"seq\":1,\"size\":-4}--IMG--"); JPEG);
+    BAD("size negative, raw", 1, "negative", PUTS("{\"seq\":1,\"size\":-4}--IMG--abcd"));
+    BAD("size a string", 1, "integer", PUTS("{\"size\":\"4\"}--IMG--abcd"));
+    BAD("size a fraction", 0, "integer", PUTS("{\"size\":1.5}--IMG--"); JPEG);
+    BAD("frame short of size", 1, "shorter", PUTS("{\"size\":100}--IMG--abc"));
     BAD("header too large", 0, "header larger than 256",
-        buf_puts(&b, "{\"seq\":1,\"pad\":\""); for (int i = 0; i < 300; i++) buf_puts(&b, "}{--IMG--");
-        buf_puts(&b, "\"}--IMG--"); JPEG);
-    BAD("header too large, never closed", 1, "header larger than 256",
-        for (int i = 0; i < 30000; i++) buf_puts(&b, "{"));
-    BAD("image over the limit", 0, "frame larger than MAX_FRAME_BYTES", buf_puts(&b, "{\"seq\":1}--IMG--");
+        PUTS("{\"seq\":1,\"pad\":\""); REPEAT(300, "}{--IMG--"); PUTS("\"}--IMG--"); JPEG);
+    BAD("header too large, never closed", 1, "header larger than 256", REPEAT(30000, "{"));
+    BAD("image over the limit", 0, "frame larger than MAX_FRAME_BYTES", PUTS("{\"seq\":1}--IMG--");
         make_jpeg(&b, 0, 1, 5000));
-    BAD("raw frame over the limit", 1, "frame larger than MAX_FRAME_BYTES", buf_puts(&b, "{\"seq\":1}--IMG--");
-        for (int i = 0; i < 1000; i++) buf_puts(&b, "abcdefgh"));
-    BAD("garbage before header", 0, "expected a JSON header", buf_puts(&b, "garbage\x01\x02 ]"));
-    BAD("garbage at idle", 1, "expected a JSON header", buf_puts(&b, "\r\n junk"));
-    BAD("array header", 0, "expected a JSON header", buf_puts(&b, "[1,2]"));
-#undef JPEG
-#undef BAD
+    BAD("image over the limit, cut short", 1, "frame larger than MAX_FRAME_BYTES", PUTS("{\"seq\":1}--IMG--");
+        make_jpeg(&b, 0, 1, 5000); b.len -= 2; PUTS("\xFF\xC4"));
+    BAD("raw frame over the limit", 1, "frame larger than MAX_FRAME_BYTES", PUTS("{\"seq\":1}--IMG--");
+        REPEAT(1000, "abcdefgh"));
+    BAD("garbage before header", 0, "expected a JSON header", PUTS("garbage\x01\x02 ]"));
+    BAD("garbage at idle", 1, "expected a JSON header", PUTS("\r\n junk"));
+    BAD("array header", 0, "expected a JSON header", PUTS("[1,2]"));
     buf_free(&b);
     buf_free(&img);
 }
 
-/* Whitespace alone between messages is no error and no message. */
-static void test_whitespace(void)
-{
-    upframe *u = upframe_new(MAXF, MAXH);
-    events e = {0};
-    upframe_feed(u, " \n\r\t\n", 5);
-    drain(u, 0, &e);
-    CHECK(!upframe_pending(u), "whitespace awaits nothing");
-    drain(u, 1, &e);
-    CHECK(e.n == 0, "no events for whitespace, got %d", e.n);
-    events_free(&e);
-    upframe_free(u);
-}
-
 int main(void)
 {
-    test_one_message();
+    test_single();
     test_stream();
-    test_strings_in_header();
-    test_sized_arbitrary();
-    test_idle_only();
+    test_idle();
     test_lifetime();
     test_errors();
-    test_whitespace();
     return test_report("upframe");
 }
