@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "redisurl.h"
@@ -387,4 +388,44 @@ int store_get(store *s, const char *key, buf *out)
         buf_append(out, r->str, r->len);
     freeReplyObject(r);
     return found;
+}
+
+/* What watch_fd has to say: 1 hung up, 0 nothing that ends the wait. */
+static int watch_event(int fd, short revents, int discard_input, struct pollfd *p)
+{
+    char scratch[4096];
+    if (!(revents & POLLIN))
+        return (revents & (POLLHUP | POLLERR)) ? 1 : 0;
+    if (!discard_input) {
+        p->fd = -1; /* input for the caller: stop watching until the reply */
+        return 0;
+    }
+    ssize_t got = read(fd, scratch, sizeof scratch);
+    return got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN);
+}
+
+int store_xread_wait(store *s, size_t n, char *const *keys, char *const *ids, int block_ms,
+                     int watch_fd, int discard_input, store_news *news)
+{
+    memset(news, 0, sizeof *news);
+    if (store_xread_send(s, n, keys, ids, block_ms) < 0)
+        return -1;
+    long long deadline = now_ms() + block_ms + s->timeout_ms;
+    struct pollfd p[2] = { { .fd = s->ctx->fd, .events = POLLIN }, { .fd = watch_fd, .events = POLLIN } };
+    for (;;) {
+        int left = (int)(deadline - now_ms());
+        int rc = poll(p, 2, left > 0 ? left : 0);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc == 0 || (rc < 0)) {
+            mark_down(s, "timed out waiting for XREAD");
+            return -1;
+        }
+        if (p[1].fd >= 0 && p[1].revents && watch_event(watch_fd, p[1].revents, discard_input, &p[1])) {
+            store_disconnect(s);
+            return 1;
+        }
+        if (p[0].revents)
+            return store_xread_recv(s, news);
+    }
 }

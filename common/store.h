@@ -47,6 +47,13 @@ int store_xread_send(store *s, size_t n, char *const *keys, char *const *ids, in
 int store_xread_recv(store *s, store_news *news); /* 0 = got the reply (n may be 0), -1 error */
 void store_news_free(store_news *news);
 int store_fd(const store *s);
+/* The whole XREAD, waiting in poll() on Redis and on watch_fd at once: returns
+ * 1 as soon as watch_fd hangs up (the viewer left; the pending command is
+ * dropped with the connection), 0 with the reply (news->n may be 0 on
+ * timeout), -1 on a Redis failure. Input arriving on watch_fd is left for
+ * the caller, unless discard_input, when it is read and dropped. */
+int store_xread_wait(store *s, size_t n, char *const *keys, char *const *ids, int block_ms,
+                     int watch_fd, int discard_input, store_news *news);
 /* Drops the connection (e.g. with a command still pending); the next command reconnects. */
 void store_disconnect(store *s);
 

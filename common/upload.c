@@ -1,6 +1,7 @@
 /* upload: validation shared by both upload endpoints, and the write itself. */
 #include "upload.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,30 @@ void upload_problems_text(const upload_check *chk, buf *out)
 {
     for (int i = 0; i < chk->n; i++)
         buf_printf(out, "%s%s: %s", i ? "; " : "", chk->p[i].field, chk->p[i].msg);
+}
+
+/* The header's value for name as text; NULL when absent or null. */
+static const char *header_text(json_object *hdr, const char *name, size_t *len)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(hdr, name, &v) || !v)
+        return NULL;
+    const char *s = json_object_is_type(v, json_type_string)
+                        ? json_object_get_string(v)
+                        : json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+    *len = json_object_is_type(v, json_type_string) ? (size_t)json_object_get_string_len(v) : strlen(s);
+    return s;
+}
+
+void upload_from_header(upload *u, json_object *hdr, const void *frame, size_t frame_len)
+{
+    memset(u, 0, sizeof *u);
+    u->label = header_text(hdr, "label", &u->label_len);
+    u->key = header_text(hdr, "key", &u->key_len);
+    for (int f = FF_WARNINGS; f < FF_COUNT; f++)
+        u->val[f] = header_text(hdr, upload_field_names[f], &u->len[f]);
+    u->val[FF_FRAME] = frame;
+    u->len[FF_FRAME] = frame_len;
 }
 
 int upload_store(store *s, const config *cfg, const upload *u, const upload_check *chk)

@@ -41,6 +41,12 @@ int upload_validate(const upload *u, upload_check *chk);
 void upload_problems_json(const upload_check *chk, buf *out);
 /* "label: Field required; width: ..." for one-line replies. */
 void upload_problems_text(const upload_check *chk, buf *out);
+struct json_object;
+/* Fills u from a /ws/frames JSON header (label, key, *_json, width, height)
+ * and the frame bytes; strings point into hdr, which must outlive u. A value
+ * that is not a string is taken as its JSON text (e.g. "warnings_json": []). */
+void upload_from_header(upload *u, struct json_object *hdr, const void *frame, size_t frame_len);
+
 /* XADDs a validated upload to its camera's stream; -1 on Redis failure. */
 int upload_store(store *s, const config *cfg, const upload *u, const upload_check *chk);
 

@@ -1,0 +1,148 @@
+/* wsio: message-preserving output through websocketd and input helpers.
+ *
+ * websocketd --binary turns each read() it makes on our stdout pipe into one
+ * binary message. Measured: a message arrives whole only if it is written
+ * with one write() into an empty pipe that can hold it; written back to back
+ * or into a small pipe, messages merge or split (91 of 94 broke). */
+#include "wsio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "jsonw.h"
+#include "log.h"
+
+static bool text_lines;
+static long pipe_size = -1; /* -1: stdout is not a pipe (a file in tests) */
+
+long long wsio_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void wsio_init(bool text_mode)
+{
+    text_lines = text_mode;
+    signal(SIGPIPE, SIG_IGN); /* a viewer that left shows as EPIPE, not death */
+    pipe_size = fcntl(STDOUT_FILENO, F_GETPIPE_SZ);
+}
+
+bool wsio_drained(void)
+{
+    int queued = 0;
+    return pipe_size < 0 || (ioctl(STDOUT_FILENO, FIONREAD, &queued) == 0 && queued == 0);
+}
+
+/* Waits until websocketd has read the previous message; -1 if the viewer
+ * left meanwhile (websocketd then stops reading, so the pipe never drains).
+ * There is no poll event for "pipe empty": this naps briefly, and only while
+ * a message is outstanding, never while idle. Polling stdin with no events
+ * reports just its hang-up, never mere pending input. */
+static int wait_drained(void)
+{
+    int nap_ms = 0;
+    struct pollfd in = { .fd = STDIN_FILENO, .events = 0 };
+    while (!wsio_drained()) {
+        if (poll(&in, 1, nap_ms) > 0 && (in.revents & (POLLHUP | POLLERR | POLLNVAL)))
+            return -1;
+        nap_ms = nap_ms < 2 ? nap_ms + 1 : 2;
+    }
+    return 0;
+}
+
+/* Grows the pipe to hold total bytes: only as far as this message needs, as
+ * all pipes of a user share one budget (fs.pipe-user-pages-soft). */
+static int fit_pipe(size_t total)
+{
+    if (pipe_size < 0 || (size_t)pipe_size >= total)
+        return 0;
+    long got = fcntl(STDOUT_FILENO, F_SETPIPE_SZ, (int)(total > 0x7fffffff ? 0x7fffffff : total));
+    if (got < 0) {
+        LOG_WARN("cannot enlarge the stdout pipe to %zu bytes (raise fs.pipe-max-size, see deploy/): %s",
+                 total, strerror(errno));
+        return WSIO_TOO_BIG;
+    }
+    pipe_size = got;
+    return 0;
+}
+
+int wsio_send(const struct iovec *iov, int iovcnt)
+{
+    size_t total = 0;
+    for (int i = 0; i < iovcnt; i++)
+        total += iov[i].iov_len;
+    if (fit_pipe(total) < 0)
+        return WSIO_TOO_BIG;
+    if (wait_drained() < 0)
+        return WSIO_GONE;
+    struct iovec rest[8];
+    if (iovcnt > 8)
+        return WSIO_TOO_BIG;
+    memcpy(rest, iov, (size_t)iovcnt * sizeof *iov);
+    struct iovec *v = rest;
+    while (iovcnt > 0) {
+        ssize_t n = writev(STDOUT_FILENO, v, iovcnt);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return WSIO_GONE;
+        /* Only a file (tests) or a signal can make this partial. */
+        while (iovcnt > 0 && (size_t)n >= v->iov_len) {
+            n -= (ssize_t)v->iov_len;
+            v++;
+            iovcnt--;
+        }
+        if (iovcnt > 0) {
+            v->iov_base = (char *)v->iov_base + n;
+            v->iov_len -= (size_t)n;
+        }
+    }
+    return WSIO_OK;
+}
+
+int wsio_send_json(const char *json, size_t len)
+{
+    struct iovec iov[2] = { { (void *)json, len }, { "\n", 1 } };
+    return wsio_send(iov, text_lines ? 2 : 1);
+}
+
+int wsio_send_error(const char *msg)
+{
+    buf b;
+    buf_init(&b);
+    jsonw_error(&b, msg);
+    int rc = wsio_send_json(b.data, b.len);
+    buf_free(&b);
+    return rc;
+}
+
+int wsio_send_closing(const char *reason, const char *msg)
+{
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, "{\"status\": \"closing\"");
+    jsonw_field(&b, 0, "reason", reason, strlen(reason));
+    jsonw_field(&b, 0, "message", msg, strlen(msg));
+    buf_putc(&b, '}');
+    int rc = wsio_send_json(b.data, b.len);
+    buf_free(&b);
+    return rc;
+}
+
+ssize_t wsio_read(void *dst, size_t cap)
+{
+    ssize_t n;
+    do
+        n = read(STDIN_FILENO, dst, cap);
+    while (n < 0 && errno == EINTR);
+    return n;
+}

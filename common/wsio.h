@@ -1,0 +1,33 @@
+/* wsio: websocketd's stdio as WebSocket messages (ARCHITECTURE.md, "websocketd
+ * facts"): one write per message into an empty, large-enough stdout pipe. */
+#ifndef SW_WSIO_H
+#define SW_WSIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/uio.h>
+
+enum { WSIO_OK = 0, WSIO_GONE = -1, WSIO_TOO_BIG = -2 };
+
+/* text_mode: websocketd without --binary, where each line is one message. */
+void wsio_init(bool text_mode);
+/* Sends the parts as exactly one message: waits until websocketd has taken
+ * the previous one, makes the pipe large enough, writes once. WSIO_TOO_BIG
+ * when the host will not allow a pipe that large (nothing is written). */
+int wsio_send(const struct iovec *iov, int iovcnt);
+/* A JSON control message (a text line in text mode). */
+int wsio_send_json(const char *json, size_t len);
+/* {"error": msg} */
+int wsio_send_error(const char *msg);
+/* {"status": "closing", "reason": reason, "message": msg} */
+int wsio_send_closing(const char *reason, const char *msg);
+/* Whether websocketd has taken everything written so far. */
+bool wsio_drained(void);
+
+/* Reads what stdin has (after poll said so): >0 bytes, 0 the viewer left, -1 error. */
+ssize_t wsio_read(void *dst, size_t cap);
+
+/* Milliseconds on a monotonic clock. */
+long long wsio_now_ms(void);
+
+#endif

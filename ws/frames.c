@@ -1,0 +1,118 @@
+/* ws-frames: /ws/frames under websocketd (text mode) — camera uploads over a
+ * WebSocket, one JSON reply line per message, in order (PROTOCOL.md §4). */
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "access.h"
+#include "jsonw.h"
+#include "config.h"
+#include "log.h"
+#include "upframe.h"
+#include "upload.h"
+#include "wsio.h"
+#include "wsreq.h"
+
+/* websocketd hands messages over without boundaries; when neither `size`
+ * nor the image's structure says where a frame ends, the input going quiet
+ * this long does (the client waits for each reply, PROTOCOL.md §4). */
+enum { IDLE_MS = 20, HEADER_MAX = 5 << 20 };
+
+static const char stored_ok[] = "{\"status\": \"ok\", \"message\": \"Frame stored successfully.\"}";
+
+static void reply_error(const char *msg)
+{
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, "{\"status\": \"error\"");
+    jsonw_field(&b, 0, "message", msg, strlen(msg));
+    buf_putc(&b, '}');
+    wsio_send_json(b.data, b.len);
+    buf_free(&b);
+}
+
+static void store_message(const config *cfg, store *s, const upframe_msg *m)
+{
+    upload u;
+    upload_check chk;
+    upload_from_header(&u, m->header, m->frame, m->frame_len);
+    if (upload_validate(&u, &chk) < 0) {
+        buf why;
+        buf_init(&why);
+        upload_problems_text(&chk, &why);
+        reply_error(why.data);
+        buf_free(&why);
+    } else if (upload_store(s, cfg, &u, &chk) < 0) {
+        char why[300];
+        snprintf(why, sizeof why, "Failed to store frame: %s", store_error(s));
+        reply_error(why);
+    } else {
+        wsio_send_json(stored_ok, sizeof stored_ok - 1);
+    }
+}
+
+/* Replies to every complete message the framer can cut now. */
+static void drain_messages(const config *cfg, store *s, upframe *u, int idle)
+{
+    upframe_msg m;
+    enum upframe_status st;
+    while ((st = upframe_next(u, idle, &m)) != UPF_NEED_MORE) {
+        if (st == UPF_ERROR) {
+            LOG_INFO("message refused: %s", m.error);
+            reply_error(m.error);
+        } else {
+            store_message(cfg, s, &m);
+        }
+    }
+}
+
+static void serve(const config *cfg, store *s)
+{
+    static char chunk[1 << 16];
+    upframe *u = upframe_new(cfg->max_frame_bytes, HEADER_MAX);
+    long long session_end = wsio_now_ms() + cfg->ws_max_session * 1000LL;
+    for (;;) {
+        long long left = session_end - wsio_now_ms();
+        if (left <= 0) {
+            wsio_send_closing("session_timeout", "Session time limit reached");
+            break;
+        }
+        struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+        int wait = upframe_pending(u) ? IDLE_MS : (int)(left < 60000 ? left : 60000);
+        int rc = poll(&p, 1, wait);
+        if (rc == 0) {
+            drain_messages(cfg, s, u, 1);
+            continue;
+        }
+        ssize_t n = rc > 0 ? wsio_read(chunk, sizeof chunk) : 0;
+        if (n <= 0)
+            break; /* the camera hung up: what it sent whole was answered */
+        upframe_feed(u, chunk, (size_t)n);
+        drain_messages(cfg, s, u, 0);
+    }
+    upframe_free(u);
+}
+
+int main(void)
+{
+    config cfg;
+    wsreq req;
+    char why[300];
+    config_load_or_exit(&cfg, "ws-frames");
+    wsio_init(true);
+    store *s = store_new(cfg.redis_url, cfg.redis_timeout_ms);
+    int rc = 0;
+    if (wsreq_parse(&req, "/ws/frames", 0, why, sizeof why) < 0 ||
+        wsreq_admit(&req, &cfg, s, true, why, sizeof why) != ACCESS_OK) {
+        LOG_INFO("refused %s: %s", req.peer, why);
+        wsio_send_error(why);
+        rc = 1;
+    } else {
+        serve(&cfg, s);
+    }
+    wsreq_free(&req);
+    store_free(s);
+    return rc;
+}

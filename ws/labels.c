@@ -1,0 +1,209 @@
+/* ws-labels: /ws/labels/{label} under websocketd --binary — pushes the newest
+ * frame of every stream of a label as soon as it is written (PROTOCOL.md §4). */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "access.h"
+#include "catalog.h"
+#include "config.h"
+#include "log.h"
+#include "store.h"
+#include "wsio.h"
+#include "wsreq.h"
+#include "xalloc.h"
+
+/* Streams created after connect are found by a SCAN this often; between
+ * scans the viewer sits in one XREAD BLOCK, costing Redis nothing. */
+enum { RESCAN_MS = 5000, RETRY_MS = 250 };
+
+typedef struct stream {
+    char *rkey;
+    char *name;       /* decoded stream key, sent as "key" */
+    char last[64];    /* newest entry delivered; "0-0" before the first */
+} stream;
+
+typedef struct viewer {
+    const config *cfg;
+    store *s;
+    const char *label;
+    stream *streams;
+    size_t n;
+    int redis_down_reported;
+} viewer;
+
+static void free_streams(viewer *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        free(v->streams[i].rkey);
+        free(v->streams[i].name);
+    }
+    free(v->streams);
+    v->streams = NULL;
+    v->n = 0;
+}
+
+/* Re-reads the label's streams, keeping what was delivered per stream. New
+ * streams start at "0-0", so the next XREAD returns at once for them. */
+static int rescan(viewer *v)
+{
+    strlist rkeys, names;
+    strlist_init(&rkeys);
+    strlist_init(&names);
+    if (catalog_streams(v->s, v->label, &rkeys, &names) < 0) {
+        strlist_free(&rkeys);
+        strlist_free(&names);
+        return -1;
+    }
+    stream *next = xcalloc(rkeys.n ? rkeys.n : 1, sizeof *next);
+    for (size_t i = 0; i < rkeys.n; i++) {
+        next[i].rkey = xstrdup(rkeys.v[i]);
+        next[i].name = xstrdup(names.v[i]);
+        strcpy(next[i].last, "0-0");
+        for (size_t j = 0; j < v->n; j++)
+            if (strcmp(v->streams[j].rkey, rkeys.v[i]) == 0)
+                strcpy(next[i].last, v->streams[j].last);
+    }
+    free_streams(v);
+    v->streams = next;
+    v->n = rkeys.n;
+    strlist_free(&rkeys);
+    strlist_free(&names);
+    return 0;
+}
+
+/* Sends one entry of stream st as a frame message, in one write straight
+ * from the Redis reply. -1 when the viewer is gone. */
+static int send_entry(stream *st, const frame_entry *e)
+{
+    buf hdr;
+    buf_init(&hdr);
+    frame_header_for_key(&hdr, st->name, e);
+    struct iovec iov[3] = {
+        { hdr.data, hdr.len }, { FRAME_DELIM, FRAME_DELIM_LEN },
+        { e->val[FF_FRAME] ? (void *)e->val[FF_FRAME] : "", e->len[FF_FRAME] },
+    };
+    int rc = wsio_send(iov, 3);
+    buf_free(&hdr);
+    snprintf(st->last, sizeof st->last, "%.*s", (int)e->id_len, e->id);
+    if (rc == WSIO_TOO_BIG) {
+        LOG_WARN("frame %s of '%s' too large for the pipe: skipped", st->last, st->name);
+        rc = wsio_send_error("frame too large");
+    }
+    return rc == WSIO_GONE ? -1 : 0;
+}
+
+/* XREAD woke us with the first new entry of a stream; a viewer that fell
+ * behind skips to the newest instead of queueing. */
+static int deliver(viewer *v, const char *rkey, const frame_entry *first)
+{
+    stream *st = NULL;
+    for (size_t i = 0; i < v->n && !st; i++)
+        if (strcmp(v->streams[i].rkey, rkey) == 0)
+            st = &v->streams[i];
+    if (!st)
+        return 0;
+    char first_id[64];
+    snprintf(first_id, sizeof first_id, "%.*s", (int)first->id_len, first->id);
+    store_entry newer;
+    int found = store_newest(v->s, rkey, first_id, &newer);
+    int rc = send_entry(st, found > 0 ? &newer.e : first);
+    if (found > 0)
+        store_entry_free(&newer);
+    return rc;
+}
+
+/* Redis failed: tell the viewer once, then pause before retrying (the store
+ * reconnects with backoff). -1 if the viewer left meanwhile. */
+static int redis_trouble(viewer *v)
+{
+    if (!v->redis_down_reported) {
+        char why[300];
+        snprintf(why, sizeof why, "Failed to fetch frames: %s", store_error(v->s));
+        v->redis_down_reported = 1;
+        if (wsio_send_error(why) == WSIO_GONE)
+            return -1;
+    }
+    struct pollfd in = { .fd = STDIN_FILENO, .events = 0 };
+    return poll(&in, 1, RETRY_MS) > 0 ? -1 : 0;
+}
+
+/* One XREAD over every stream and delivery of what it brought.
+ * -1 when the viewer is gone. */
+static int wait_and_deliver(viewer *v, int block_ms)
+{
+    char **keys = xcalloc(v->n, sizeof *keys), **ids = xcalloc(v->n, sizeof *ids);
+    for (size_t i = 0; i < v->n; i++) {
+        keys[i] = v->streams[i].rkey;
+        ids[i] = v->streams[i].last;
+    }
+    store_news news;
+    int rc = store_xread_wait(v->s, v->n, keys, ids, block_ms, STDIN_FILENO, 1, &news);
+    free(keys);
+    free(ids);
+    if (rc != 0)
+        return rc > 0 ? -1 : redis_trouble(v);
+    v->redis_down_reported = 0;
+    for (size_t i = 0; i < news.n && rc == 0; i++)
+        rc = deliver(v, news.keys[i], &news.entries[i]);
+    store_news_free(&news);
+    return rc;
+}
+
+static void watch(viewer *v)
+{
+    long long now = wsio_now_ms(), rescan_at = now;
+    long long session_end = now + v->cfg->ws_max_session * 1000LL;
+    for (;;) {
+        now = wsio_now_ms();
+        if (now >= session_end) {
+            wsio_send_closing("session_timeout", "Session time limit reached");
+            return;
+        }
+        if (now >= rescan_at) {
+            if (rescan(v) < 0) {
+                if (redis_trouble(v) < 0)
+                    return;
+                continue;
+            }
+            if (v->n == 0) { /* none at start, or all deleted since: done */
+                char why[600];
+                snprintf(why, sizeof why, "No keys found for label '%s'", v->label);
+                wsio_send_error(why);
+                return;
+            }
+            rescan_at = now + RESCAN_MS;
+        }
+        long long until = rescan_at < session_end ? rescan_at : session_end;
+        /* BLOCK 0 would mean forever */
+        if (wait_and_deliver(v, until - now > 1 ? (int)(until - now) : 1) < 0)
+            return;
+    }
+}
+
+int main(void)
+{
+    config cfg;
+    wsreq req;
+    char why[300];
+    config_load_or_exit(&cfg, "ws-labels");
+    wsio_init(false);
+    /* Viewers read; a replica may serve them (REDIS_READ_URL). */
+    store *s = store_new(cfg.redis_read_url, cfg.redis_timeout_ms);
+    int rc = 0;
+    if (wsreq_parse(&req, "/ws/labels/", 1, why, sizeof why) < 0 ||
+        wsreq_admit(&req, &cfg, s, cfg.ws_viewer_auth, why, sizeof why) != ACCESS_OK) {
+        LOG_INFO("refused %s: %s", req.peer, why);
+        wsio_send_error(why);
+        rc = 1;
+    } else {
+        viewer v = { .cfg = &cfg, .s = s, .label = req.label };
+        watch(&v);
+        free_streams(&v);
+    }
+    wsreq_free(&req);
+    store_free(s);
+    return rc;
+}

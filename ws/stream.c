@@ -1,0 +1,182 @@
+/* ws-stream: /ws/stream/{label}/{key} under websocketd --binary — one camera,
+ * pull-based: ping → pong, pull → the newest frame not yet sent (PROTOCOL.md §4). */
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "access.h"
+#include "codec.h"
+#include "config.h"
+#include "log.h"
+#include "store.h"
+#include "wsio.h"
+#include "wsreq.h"
+
+enum { LINE_MAX_BYTES = 64 << 10 };
+
+typedef struct session {
+    const config *cfg;
+    store *s;
+    char *rkey;
+    char last_id[64];   /* newest entry sent on this connection, "" if none */
+} session;
+
+/* Sends e as a frame message: header, delimiter and bytes in one write,
+ * straight from the Redis reply. */
+static int send_entry(session *ss, const frame_entry *e)
+{
+    buf hdr;
+    buf_init(&hdr);
+    frame_header_for_id(&hdr, e);
+    struct iovec iov[3] = {
+        { hdr.data, hdr.len }, { FRAME_DELIM, FRAME_DELIM_LEN }, { (void *)e->val[FF_FRAME], e->len[FF_FRAME] },
+    };
+    if (!e->val[FF_FRAME])
+        iov[2].iov_base = "";
+    int rc = wsio_send(iov, 3);
+    buf_free(&hdr);
+    if (rc == WSIO_TOO_BIG)
+        return wsio_send_error("frame too large");
+    snprintf(ss->last_id, sizeof ss->last_id, "%.*s", (int)e->id_len, e->id);
+    return rc;
+}
+
+/* Waits up to PULL_WAIT_MS for an entry newer than the last one sent.
+ * 1 found (in *out), 0 none, -1 Redis failed, -2 the viewer left. */
+static int wait_newer(session *ss, store_entry *out)
+{
+    store_news news;
+    char *keys[1] = { ss->rkey }, *ids[1] = { ss->last_id[0] ? ss->last_id : "$" };
+    int rc = store_xread_wait(ss->s, 1, keys, ids, ss->cfg->pull_wait_ms, STDIN_FILENO, 0, &news);
+    if (rc != 0)
+        return rc > 0 ? -2 : -1;
+    int got = news.n > 0;
+    store_news_free(&news);
+    /* Woken by one new entry; send the newest there is by now. */
+    return got ? store_newest(ss->s, ss->rkey, ss->last_id[0] ? ss->last_id : NULL, out) : 0;
+}
+
+static int pull(session *ss)
+{
+    store_entry e;
+    int rc = store_newest(ss->s, ss->rkey, ss->last_id[0] ? ss->last_id : NULL, &e);
+    if (rc == 0 && ss->cfg->pull_wait_ms > 0)
+        rc = wait_newer(ss, &e);
+    if (rc == 0) /* nothing newer: re-send the newest, as the original does */
+        rc = store_newest(ss->s, ss->rkey, NULL, &e);
+    if (rc == -2)
+        return -1;
+    if (rc < 0) {
+        char why[300];
+        snprintf(why, sizeof why, "Failed to fetch frame: %s", store_error(ss->s));
+        return wsio_send_error(why) == WSIO_GONE ? -1 : 0;
+    }
+    if (rc == 0)
+        return wsio_send_error("No frames for this stream") == WSIO_GONE ? -1 : 0;
+    rc = send_entry(ss, &e.e);
+    store_entry_free(&e);
+    return rc == WSIO_GONE ? -1 : 0;
+}
+
+/* One command line; -1 when the viewer is gone. */
+static int command(session *ss, const char *line, size_t len)
+{
+    static const char pong[] = "{\"action\": \"pong\"}";
+    json_tokener *tok = json_tokener_new();
+    json_object *cmd = json_tokener_parse_ex(tok, line, (int)len), *action = NULL;
+    int complete = json_tokener_get_error(tok) == json_tokener_success;
+    json_tokener_free(tok);
+    int rc;
+    if (!cmd || !complete)
+        rc = wsio_send_error("Invalid JSON format");
+    else if (!json_object_object_get_ex(cmd, "action", &action) || !json_object_is_type(action, json_type_string))
+        rc = wsio_send_error("unknown action");
+    else if (strcmp(json_object_get_string(action), "ping") == 0)
+        rc = wsio_send_json(pong, sizeof pong - 1);
+    else if (strcmp(json_object_get_string(action), "pull") == 0)
+        rc = pull(ss);
+    else
+        rc = wsio_send_error("unknown action");
+    json_object_put(cmd);
+    return rc == WSIO_GONE ? -1 : 0;
+}
+
+/* Runs the commands of each complete line in lb; -1 when the viewer is gone. */
+static int run_lines(session *ss, buf *lb)
+{
+    char *nl;
+    while (lb->len && (nl = memchr(lb->data, '\n', lb->len)) != NULL) {
+        size_t len = (size_t)(nl - lb->data);
+        int rc = len ? command(ss, lb->data, len) : 0;
+        buf_consume(lb, len + 1);
+        if (rc < 0)
+            return -1;
+    }
+    if (lb->len > LINE_MAX_BYTES) { /* no newline in sight: not a command */
+        buf_reset(lb);
+        return wsio_send_error("Invalid JSON format") == WSIO_GONE ? -1 : 0;
+    }
+    return 0;
+}
+
+static void serve(session *ss)
+{
+    static char chunk[1 << 14];
+    buf lb;
+    buf_init(&lb);
+    long long now = wsio_now_ms(), idle_end = now + ss->cfg->ws_idle_timeout * 1000LL;
+    long long session_end = now + ss->cfg->ws_max_session * 1000LL;
+    for (;;) {
+        now = wsio_now_ms();
+        if (now >= session_end) {
+            wsio_send_closing("session_timeout", "Session time limit reached");
+            break;
+        }
+        if (now >= idle_end) {
+            wsio_send_closing("idle_timeout", "No command received in time");
+            break;
+        }
+        struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+        long long until = idle_end < session_end ? idle_end : session_end;
+        if (poll(&p, 1, (int)(until - now)) <= 0)
+            continue;
+        ssize_t n = wsio_read(chunk, sizeof chunk);
+        if (n <= 0)
+            break;
+        buf_append(&lb, chunk, (size_t)n);
+        idle_end = wsio_now_ms() + ss->cfg->ws_idle_timeout * 1000LL;
+        if (run_lines(ss, &lb) < 0)
+            break;
+    }
+    buf_free(&lb);
+}
+
+int main(void)
+{
+    config cfg;
+    wsreq req;
+    buf rkey;
+    char why[300];
+    config_load_or_exit(&cfg, "ws-stream");
+    wsio_init(false);
+    /* Viewers read; a replica may serve them (REDIS_READ_URL). */
+    store *s = store_new(cfg.redis_read_url, cfg.redis_timeout_ms);
+    buf_init(&rkey);
+    int rc = 0;
+    if (wsreq_parse(&req, "/ws/stream/", 2, why, sizeof why) < 0 ||
+        wsreq_admit(&req, &cfg, s, cfg.ws_viewer_auth, why, sizeof why) != ACCESS_OK) {
+        LOG_INFO("refused %s: %s", req.peer, why);
+        wsio_send_error(why);
+        rc = 1;
+    } else {
+        stream_key_build(&rkey, req.label, req.key);
+        session ss = { .cfg = &cfg, .s = s, .rkey = rkey.data, .last_id = "" };
+        serve(&ss);
+    }
+    buf_free(&rkey);
+    wsreq_free(&req);
+    store_free(s);
+    return rc;
+}
