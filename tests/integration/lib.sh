@@ -96,3 +96,15 @@ upload() {
   http POST /frames -H "Authorization: Bearer ${UPLOAD_TOKEN:-$(token)}" \
     -F "label=$l" -F "key=$k" -F "file=@$f" "$@"
 }
+
+# ws PATH [wsclient args...]: a WebSocket client through the web server.
+# The URL comes first, then actions; options go in WSOPTS (an array).
+WSOPTS=()
+ws() { local p=$1; shift; wsclient "${WSOPTS[@]}" "$WSBASE$p" "$@"; }
+# xadd LABEL KEY FILE [field value]...: writes a frame as another producer would.
+xadd() {
+  local l=$1 k=$2 f=$3; shift 3
+  rcli -x XADD "$(stream_key "$l" "$k")" '*' "$@" frame <"$f" >/dev/null
+}
+# field NAME JSON-LINE: a string field of a one-line JSON object.
+json_field() { sed -nE "s/.*\"$1\": \"([^\"]*)\".*/\\1/p" <<<"$2"; }

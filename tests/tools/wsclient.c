@@ -33,7 +33,7 @@ static const char USAGE[] =
     "usage: wsclient [-H 'Name: value']... [-T ms] [-o dir] [-q] [-t] ws://host[:port][/path]\n"
     "actions: text:STRING textfile:PATH bin:PATH binfiles:DIR recv:N recvall sendwait:DIR\n"
     "         sleep:MS expectclose:MS close   (DIR: regular files, no dot files, name order)\n"
-    "output:  [usec ]TEXT <len> <payload> | [usec ]BINARY <len> <sha256> <header|->[ IMG <len>\n"
+    "output:  [usec ]TEXT <len> <payload> | [usec ]BINARY <len> <sha256> <header|payload|->[ IMG <len>\n"
     "         <sha256>] | CLOSED <code>[ <reason>]; at exit SUMMARY received= text= binary= bytes=\n"
     "exit:    0 ok, 1 usage/local file, 2 CONNECT/HANDSHAKE, 3 TIMEOUT, 4 NOCLOSE, 5 PROTOCOL,\n"
     "         6 INCOMPLETE (server closed during recv:N/sendwait) or SEND (write failed)\n";
@@ -245,6 +245,7 @@ static void print_binary(const unsigned char *p, size_t n)
     size_t pre = d ? (size_t)(d - p) : 0;
     printf("BINARY %zu %s ", n, sha_hex(p, n, hex));
     if (d && pre && pre + 7 <= 65536 && printable(p, pre)) fwrite(p, 1, pre, stdout);
+    else if (!d && n && n <= 65536 && printable(p, n)) fwrite(p, 1, n, stdout); /* a JSON control message */
     else putchar('-');
     if (d) printf(" IMG %zu %s", n - pre - 7, sha_hex(d + 7, n - pre - 7, hex));
     putchar('\n');

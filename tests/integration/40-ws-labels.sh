@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# servers: nginx lighttpd
+# /ws/labels/{label} (PROTOCOL.md §4): newest frame of every stream at once,
+# then each new frame as it is written — intact, once, in order, fast — and
+# idle viewers that cost Redis nothing.
+. "$(dirname "$0")/lib.sh"
+stack_start
+tok=$(token)
+# worst_latency FILE [SINCE_US]: the largest receive time minus write stamp,
+# in ms, over the frames stamped (by xpub) after SINCE_US.
+worst_latency() {
+  awk -v t="${2:-0}" 'match($0, /"warnings": "[0-9]+"/) {
+      s = substr($0, RSTART + 13, RLENGTH - 14); if (s <= t) next
+      d = ($1 - s) / 1000; if (d > m) m = d }
+    END { printf "%d", m }' "$1"
+}
+WSOPTS=(-T 20000 -H "Authorization: Bearer $tok")
+
+r=$(ws "/ws/labels/nosuch" recvall)
+expect_match "unknown label: error message, then close" "$r" $'\\{"error": "No keys found for label \'nosuch\'"\\}\nCLOSED'
+
+# 200 streams of one label, frames of random sizes up to 900 KB: on connect
+# all 200 newest frames are written back to back and must arrive intact.
+mkdir -p "$work/big"
+for i in $(seq -w 1 200); do
+  head -c $(( (RANDOM * 32768 + RANDOM) % 900000 + 1 )) /dev/urandom >"$work/big/$i"
+  xadd many "cam$i" "$work/big/$i" width 640 height 480
+done
+ws "/ws/labels/many" recv:200 >"$work/many.out"
+intact=0
+for i in $(seq -w 1 200); do
+  want="\"key\": \"cam$i\", .*IMG $(stat -c %s "$work/big/$i") $(sha256sum <"$work/big/$i" | cut -d' ' -f1)\$"
+  grep -qE "$want" "$work/many.out" && intact=$((intact + 1))
+done
+expect "200 frames up to 900 KB arrive as 200 intact messages" "$intact" 200
+expect "no other message came" "$(grep -c '^BINARY' "$work/many.out")" 200
+
+printf 'f1' >"$work/f1"
+xadd site camA "$work/f1" warnings '["w"]' width 1280 height 720
+xadd site camB "$work/f1"
+r=$(ws "/ws/labels/site" recv:2 | sort)
+expect_match "header: key, every field as stored, width/height strings" "$r" \
+  '\{"key": "camA", "warnings": "\[\\"w\\"\]", "cone_polygons": "", "pole_polygons": "", "detection_items": "", "width": "1280", "height": "720"\}'
+expect_match "header: fields another producer left out are \"\"" "$r" '\{"key": "camB", "warnings": "", .*"width": "", "height": ""\}'
+
+# Push: a frame written while connected arrives within 50 ms, exactly once.
+WSOPTS=(-t -T 20000 -H "Authorization: Bearer $tok")
+ws "/ws/labels/site" recv:7 sleep:1500 >"$work/push.out" &
+viewer=$!
+sleep 1
+xpub 127.0.0.1 "$redis_port" "$(stream_key site camA)" 5 200 "$work/f1"
+wait "$viewer"
+lat=$(worst_latency "$work/push.out")
+expect "5 pushed frames delivered, each once (and the 2 newest at connect)" "$(grep -c '^[0-9]* BINARY' "$work/push.out")" 7
+check "each pushed frame reached the viewer within 50 ms (worst ${lat} ms)" test "${lat:-999}" -le 50
+order=$(grep -o '"warnings": "[0-9]*"' "$work/push.out" | tr -dc '0-9\n' | sort -c && echo sorted)
+expect "never older after newer" "$order" sorted
+
+# A stream created after connect is picked up within a few seconds.
+WSOPTS=(-T 20000 -H "Authorization: Bearer $tok")
+ws "/ws/labels/site" recv:3 >"$work/late.out" &
+viewer=$!
+sleep 1
+xadd site camLate "$work/f1"
+t0=$(now_ms)
+wait "$viewer"
+expect_match "a stream created after connect is delivered" "$(cat "$work/late.out")" '"key": "camLate"'
+check "... within 6 s ($(( $(now_ms) - t0 )) ms)" test $(( $(now_ms) - t0 )) -le 6000
+
+# An idle viewer costs Redis nothing while it waits.
+calls() { rcli INFO commandstats | grep -v cmdstat_info | sed -nE 's/.*calls=([0-9]+).*/\1/p' | paste -sd+ | bc; }
+ws "/ws/labels/site" recv:3 sleep:3500 >/dev/null &
+viewer=$!
+sleep 1
+before=$(calls); sleep 2; after=$(calls)
+wait "$viewer"
+expect "an idle viewer issued no Redis command in 2 s" "$((after - before))" 0
+
+# A viewer that stops reading does not delay another viewer of the label.
+head -c 400000 /dev/urandom >"$work/fat"
+ws "/ws/labels/site" sleep:6000 >/dev/null 2>&1 &
+stalled=$!
+WSOPTS=(-t -T 20000 -H "Authorization: Bearer $tok")
+ws "/ws/labels/site" recv:23 >"$work/live.out" &
+live=$!
+sleep 0.5
+start_us=$(date +%s%6N)
+xpub 127.0.0.1 "$redis_port" "$(stream_key site camA)" 20 100 "$work/fat" 100
+wait "$live"
+lat=$(worst_latency "$work/live.out" "$start_us")
+expect "beside a stalled viewer, the other got all 20 frames of 400 KB" \
+  "$(awk -v t="$start_us" 'match($0, /"warnings": "[0-9]+"/) && substr($0, RSTART + 13, RLENGTH - 14) > t' "$work/live.out" | grep -c 'IMG 400000 ')" 20
+check "... each within 100 ms (worst ${lat} ms)" test "${lat:-999}" -le 100
+kill "$stalled" 2>/dev/null; wait "$stalled" 2>/dev/null
+
+# All streams of a label deleted: the viewer is told and its process ends
+# (the original's viewer loops polled Redis forever in that case).
+WSOPTS=(-T 20000 -H "Authorization: Bearer $tok")
+xadd gone cam "$work/f1"
+ws "/ws/labels/gone" recv:1 recvall >"$work/gone.out" &
+viewer=$!
+sleep 1
+rcli DEL "$(stream_key gone cam)" >/dev/null
+wait "$viewer"
+expect_match "label deleted: the viewer is told and the connection closes" "$(tail -3 "$work/gone.out")" "No keys found for label 'gone'.*CLOSED"
+sleep 0.5
+check "no ws-labels process is left once the viewers are gone" bash -c "! pgrep -x ws-labels"
