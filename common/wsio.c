@@ -82,7 +82,10 @@ int wsio_send(const struct iovec *iov, int iovcnt)
         total += iov[i].iov_len;
     if (fit_pipe(total) < 0)
         return WSIO_TOO_BIG;
-    if (wait_drained() < 0)
+    /* Text mode needs no wait (websocketd splits lines itself), and must not
+     * wait: websocketd may be busy feeding our stdin, which we would then
+     * stop reading, and neither side would move. */
+    if (!text_lines && wait_drained() < 0)
         return WSIO_GONE;
     struct iovec rest[8];
     if (iovcnt > 8)

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# servers: nginx lighttpd
+# /ws/frames (PROTOCOL.md §4): uploads sent back to back, one reply each, in
+# order, every entry byte-identical; bad messages never swallow the next.
+. "$(dirname "$0")/lib.sh"
+MAX_FRAME_BYTES=$((2 << 20)) stack_start
+tok=$(token)
+WSOPTS=(-T 60000 -H "Authorization: Bearer $tok")
+sha() { sha256sum | cut -d' ' -f1; }
+okreply='TEXT 57 {"status": "ok", "message": "Frame stored successfully."}'
+
+# msg DIR NAME HEADER FRAME_FILE: writes one upload message.
+msg() { { printf '%s--IMG--' "$3"; cat "$4"; } >"$1/$2"; }
+
+# 50 JPEG/PNG uploads back to back, without waiting for replies.
+mkdir -p "$work/imgs" "$work/m50"
+for i in $(seq -w 1 50); do
+  fmt=jpeg; [ $((10#$i % 2)) = 0 ] && fmt=png
+  mkimg $fmt $(( (RANDOM % 200 + 1) * 1000 )) "$i" >"$work/imgs/$i"
+  msg "$work/m50" "$i" "{\"label\": \"burst\", \"key\": \"cam$i\", \"width\": 640, \"height\": \"480\", \"warnings_json\": \"[\\\"n$i\\\"]\"}" "$work/imgs/$i"
+done
+ws /ws/frames binfiles:"$work/m50" recv:50 >"$work/r50"
+expect "50 images back to back: 50 ok replies" "$(grep -cxF "$okreply" "$work/r50")" 50
+same=0
+for i in $(seq -w 1 50); do
+  [ "$(stored frame burst "cam$i" | sha)" = "$(sha <"$work/imgs/$i")" ] && \
+  [ "$(stored warnings burst "cam$i")" = "[\"n$i\"]" ] && same=$((same + 1))
+done
+expect "... and 50 byte-identical entries with their own fields" "$same" 50
+expect "width as a JSON number, height as a string: both stored as text" \
+  "$(stored width burst cam01) $(stored height burst cam01)" "640 480"
+
+# The same with `size` and arbitrary bytes, one stream, in order.
+mkdir -p "$work/raw" "$work/mraw"
+for i in $(seq -w 1 50); do
+  { head -c $((RANDOM * 3)) /dev/urandom; printf -- '--IMG--{"x": "}"}\n'; } >"$work/raw/$i"
+  msg "$work/mraw" "$i" "{\"label\": \"raw\", \"key\": \"k\", \"size\": $(stat -c %s "$work/raw/$i")}" "$work/raw/$i"
+done
+ws /ws/frames binfiles:"$work/mraw" recv:50 >"$work/rraw"
+expect "50 sized raw frames back to back: 50 ok replies" "$(grep -cxF "$okreply" "$work/rraw")" 50
+same=0
+for n in $(seq 1 10); do # STREAM_MAXLEN keeps the newest 10: 50..41
+  i=$(printf '%02d' $((51 - n)))
+  [ "$(stored frame raw k "$n" | sha)" = "$(sha <"$work/raw/$i")" ] && same=$((same + 1))
+done
+expect "... stored byte-identical and in order (the 10 kept)" "$same" 10
+
+# A header string may contain the delimiter and braces.
+printf 'abc' >"$work/abc"
+mkdir -p "$work/tricky"
+msg "$work/tricky" 1 '{"label": "tricky", "key": "k", "warnings_json": "a --IMG-- b } {", "size": 3}' "$work/abc"
+r=$(ws /ws/frames binfiles:"$work/tricky" recv:1 | head -1)
+expect "a header containing --IMG-- and braces: stored" "$r" "$okreply"
+expect "... with the field and frame intact" "$(stored warnings tricky k)|$(stored frame tricky k)" "a --IMG-- b } {|abc"
+
+# Bad messages between good ones, back to back: one error each, in order,
+# and the messages around them intact.
+mkdir -p "$work/mixed"
+mkimg jpeg 5000 7 >"$work/good.jpg"
+head -c $(( (2 << 20) + 1 )) /dev/zero >"$work/over"
+msg "$work/mixed" 01 '{"label": "mixed", "key": "a"}' "$work/good.jpg"
+msg "$work/mixed" 02 '{"label": "mixed/x", "key": "d", "size": 3}' "$work/abc"
+msg "$work/mixed" 03 '{"label": "mixed", "key": "c"}' "$work/good.jpg"
+msg "$work/mixed" 04 '{"key": "f", "width": "wide", "size": 3}' "$work/abc"
+msg "$work/mixed" 05 '{"label": "mixed", "key": "e", "size": 3}' "$work/abc"
+msg "$work/mixed" 06 "{\"label\": \"mixed\", \"key\": \"h\", \"size\": $(stat -c %s "$work/over")}" "$work/over"
+msg "$work/mixed" 07 '{"label": "mixed", "key": "g"}' "$work/good.jpg"
+msg "$work/mixed" 08 '{"label": "mixed", "key": "i", "size": 0}' /dev/null
+msg "$work/mixed" 09 '{"label": [1, "key": 2}' "$work/good.jpg"
+msg "$work/mixed" 10 '{"label": "mixed", "key": "j", "size": -1}' "$work/good.jpg"
+msg "$work/mixed" 11 '{"label": "mixed", "key": "k", "size": 3}' "$work/abc"
+ws /ws/frames binfiles:"$work/mixed" recv:11 >"$work/rmixed"
+expect "11 messages, 11 replies, in order" \
+  "$(grep '^TEXT' "$work/rmixed" | sed -E 's/.*"status": "(ok|error)".*/\1/' | tr '\n' ' ')" \
+  "ok error ok error ok error ok error error error ok "
+expect_match "invalid label explained" "$(sed -n 2p "$work/rmixed")" 'label: Value error, label must not contain'
+expect_match "missing label and bad width explained" "$(sed -n 4p "$work/rmixed")" 'label: Field required; width: Input should be a valid integer'
+expect_match "frame over MAX_FRAME_BYTES refused" "$(sed -n 6p "$work/rmixed")" 'larger than MAX_FRAME_BYTES'
+expect_match "empty frame refused" "$(sed -n 8p "$work/rmixed")" 'file: Value error, file must not be empty'
+expect_match "invalid JSON header refused" "$(sed -n 9p "$work/rmixed")" 'Invalid JSON header'
+expect_match "negative size refused" "$(sed -n 10p "$work/rmixed")" 'size must not be negative'
+expect "good messages around bad ones stored intact" \
+  "$(for k in a c g; do stored frame mixed $k | sha; done | sort -u) $(stored frame mixed e) $(stored frame mixed k)" \
+  "$(sha <"$work/good.jpg") abc abc"
+expect "nothing stored for refused messages" "$(rcli EXISTS "$(stream_key mixed h)" "$(stream_key mixed i)")" 0
+
+# A header that never closes cannot be framed; a client that waits for each
+# reply (as PROTOCOL.md asks of clients sending neither size nor an image)
+# gets the error, and its next message is stored.
+mkdir -p "$work/wait"
+printf '{"label": "w", "key": "x", "size": 3--IMG--abc' >"$work/wait/1"
+msg "$work/wait" 2 '{"label": "w", "key": "y"}' "$work/good.jpg"
+ws /ws/frames sendwait:"$work/wait" >"$work/rwait"
+expect_match "unterminated header: one error" "$(sed -n 1p "$work/rwait")" '"status": "error", "message": "Invalid JSON header"'
+expect "... and the next message is stored" "$(sed -n 2p "$work/rwait") $(stored frame w y | sha)" "$okreply $(sha <"$work/good.jpg")"
+
+r=$(wsclient -T 5000 "$WSBASE/ws/frames" bin:"$work/m50/01" recvall)
+expect_match "no token: error, then close" "$r" '"error": "Not authenticated".*CLOSED'
+r=$(wsclient -T 5000 "$WSBASE/ws/frames?token=$tok" bin:"$work/tricky/1" recv:1 | head -1)
+expect "token in the query string works" "$r" "$okreply"
