@@ -51,6 +51,7 @@ stack_start() {
   [ -n "$redis_pid" ] || redis_start
   export JWT_SECRET_KEY=${JWT_SECRET_KEY:-test-secret-$$}
   export PORT=$(free_port)
+  rm -rf "$work/stack"
   mkdir -p "$work/stack"
   STACK_DIR=$work/stack "$top/deploy/stack.sh" >"$work/stack.out" 2>&1 &
   stack_pid=$!
