@@ -73,7 +73,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@exec deploy/stack.sh
+	@STACK_TUNE_PIPES=1 exec deploy/stack.sh
 
 test: deps
 	@$(MAKE) --no-print-directory tests

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -126,6 +127,13 @@ int wsio_send_error(const char *msg)
     int rc = wsio_send_json(b.data, b.len);
     buf_free(&b);
     return rc;
+}
+
+int wsio_send_too_large(size_t size)
+{
+    char json[96];
+    int n = snprintf(json, sizeof json, "{\"error\": \"frame too large\", \"size\": %zu}", size);
+    return wsio_send_json(json, (size_t)n);
 }
 
 int wsio_send_closing(const char *reason, const char *msg)

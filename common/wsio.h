@@ -19,6 +19,9 @@ int wsio_send(const struct iovec *iov, int iovcnt);
 int wsio_send_json(const char *json, size_t len);
 /* {"error": msg} */
 int wsio_send_error(const char *msg);
+/* {"error": "frame too large", "size": size}: what a viewer gets instead of a
+ * frame message the host's pipes cannot carry whole (never a split one). */
+int wsio_send_too_large(size_t size);
 /* {"status": "closing", "reason": reason, "message": msg} */
 int wsio_send_closing(const char *reason, const char *msg);
 /* Whether websocketd has taken everything written so far. */

@@ -30,10 +30,11 @@ pids=()
 log() { echo "stack: $*" >&2; }
 
 port_free() { ! (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Below Linux's ephemeral range (32768-60999), so no outgoing connection holds it.
 free_port() {
   local p
   for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 40000 ))
+    p=$(( 20000 + RANDOM % 12768 ))
     port_free "$p" && { echo "$p"; return; }
   done
   log "no free port found"; exit 1
@@ -106,7 +107,23 @@ start_web() {
   wait_until 10 bash -c "(: </dev/tcp/127.0.0.1/$PORT)" || { log "$server did not start (see $dir)"; exit 1; }
 }
 
+# Viewers get a frame whole only if a pipe can hold it (ARCHITECTURE.md): with
+# STACK_TUNE_PIPES=1 (make run) raise fs.pipe-max-size as deploy/ does, if we
+# may; otherwise say what larger frames will do.
+tune_pipes() {
+  local need=$(( ${MAX_FRAME_BYTES:-8388608} + 65536 )) cur size=16777216
+  cur=$(cat /proc/sys/fs/pipe-max-size 2>/dev/null || echo 0)
+  [ "$cur" -ge "$need" ] && return
+  while [ "$size" -lt "$need" ]; do size=$((size * 2)); done
+  if [ "${STACK_TUNE_PIPES:-0}" = 1 ] && { echo "$size" >/proc/sys/fs/pipe-max-size; } 2>/dev/null; then
+    log "raised fs.pipe-max-size from $cur to $size so whole frames reach viewers (deploy/sysctl-streamweb.conf)"
+  else
+    log "note: fs.pipe-max-size is $cur: viewers get {\"error\": \"frame too large\"} for larger frames (see deploy/sysctl-streamweb.conf)"
+  fi
+}
+
 port_free "$PORT" || { log "port $PORT is in use; set PORT"; exit 1; }
+tune_pipes
 if [ -z "${JWT_SECRET_KEY:-}" ]; then
   JWT_SECRET_KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
   log "generated a development JWT_SECRET_KEY"

@@ -86,11 +86,12 @@ static int send_entry(stream *st, const frame_entry *e)
         { e->val[FF_FRAME] ? (void *)e->val[FF_FRAME] : "", e->len[FF_FRAME] },
     };
     int rc = wsio_send(iov, 3);
+    size_t hdr_len = hdr.len;
     buf_free(&hdr);
     snprintf(st->last, sizeof st->last, "%.*s", (int)e->id_len, e->id);
     if (rc == WSIO_TOO_BIG) {
         LOG_WARN("frame %s of '%s' too large for the pipe: skipped", st->last, st->name);
-        rc = wsio_send_error("frame too large");
+        rc = wsio_send_too_large(hdr_len + FRAME_DELIM_LEN + e->len[FF_FRAME]);
     }
     return rc == WSIO_GONE ? -1 : 0;
 }

@@ -36,9 +36,10 @@ static int send_entry(session *ss, const frame_entry *e)
     if (!e->val[FF_FRAME])
         iov[2].iov_base = "";
     int rc = wsio_send(iov, 3);
+    size_t hdr_len = hdr.len;
     buf_free(&hdr);
     if (rc == WSIO_TOO_BIG)
-        return wsio_send_error("frame too large");
+        return wsio_send_too_large(hdr_len + FRAME_DELIM_LEN + e->len[FF_FRAME]);
     snprintf(ss->last_id, sizeof ss->last_id, "%.*s", (int)e->id_len, e->id);
     return rc;
 }

@@ -105,3 +105,15 @@ wait "$viewer"
 expect_match "label deleted: the viewer is told and the connection closes" "$(tail -3 "$work/gone.out")" "No keys found for label 'gone'.*CLOSED"
 sleep 0.5
 check "no ws-labels process is left once the viewers are gone" bash -c "! pgrep -x ws-labels"
+
+# A frame larger than the host lets a pipe grow (fs.pipe-max-size, 1 MiB by
+# default) is never sent split: the viewer gets it whole, or, if the host
+# does not allow it, an error saying so — and the next frame still arrives.
+head -c $((1536 * 1024)) /dev/urandom >"$work/huge"
+xadd huge cam "$work/huge"
+r=$(ws "/ws/labels/huge" recv:1)
+expect_match "a 1.5 MB frame: delivered whole or refused whole" "$r" \
+  "(IMG $((1536 * 1024)) $(sha256sum <"$work/huge" | cut -d' ' -f1)|\\{\"error\": \"frame too large\", \"size\": [0-9]+\\})"
+(sleep 0.5; xadd huge cam "$work/f1") &
+r=$(ws "/ws/labels/huge" recv:2 | tail -2 | head -1)
+expect_match "... and the next frame is delivered" "$r" 'IMG 2 '

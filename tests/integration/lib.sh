@@ -25,9 +25,10 @@ expect_match() {
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 port_free() { ! (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Below Linux's ephemeral range (32768-60999), so no outgoing connection holds it.
 free_port() {
   local p
-  while :; do p=$(( 20000 + RANDOM % 40000 )); port_free "$p" && { echo "$p"; return; }; done
+  while :; do p=$(( 20000 + RANDOM % 12768 )); port_free "$p" && { echo "$p"; return; }; done
 }
 wait_until() { # wait_until SECONDS CMD...
   local deadline=$(( $(now_ms) + $1 * 1000 )); shift
@@ -40,7 +41,9 @@ redis_start() {
   redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly no \
     --logfile "$work/redis.log" &
   redis_pid=$!
-  wait_until 10 redis-cli -p "$redis_port" ping
+  if ! wait_until 10 redis-cli -p "$redis_port" ping; then
+    echo "# redis did not start:"; sed 's/^/#   /' "$work/redis.log"; exit 1
+  fi
   export REDIS_URL="redis://127.0.0.1:$redis_port/0"
 }
 redis_stop() { [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null; redis_pid=; }
