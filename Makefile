@@ -32,7 +32,7 @@ WS_BIN    := $(patsubst ws/%.c,$(BUILD)/ws-%,$(wildcard ws/*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 TOOL_BIN  := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
-.PHONY: all tests deps run test bench clean
+.PHONY: all tests deps run test test-asan test-valgrind bench clean
 # Keep intermediate objects, so a rebuild relinks only what changed.
 .SECONDARY:
 all: $(LIB) $(CGI_BIN) $(WS_BIN) $(TOOL_BIN)
@@ -78,6 +78,17 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory tests
 	@tests/run.sh
+
+# The same suite with AddressSanitizer + UndefinedBehaviorSanitizer builds of
+# every program (integration tests fail on any sanitizer report in a log).
+test-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 CFLAGS="-O1 -g" tests
+	@BUILD=build-asan tests/run.sh
+
+# The unit tests under valgrind: zero errors and zero leaks, or they fail.
+test-valgrind: deps
+	@$(MAKE) --no-print-directory tests
+	@UNIT_ONLY=1 UNIT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible" tests/run.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all

@@ -31,11 +31,7 @@ static void store_upload(app *a, const upload *u, http_response *resp)
         resp->status = 422;
         upload_problems_json(&chk, &resp->body);
     } else if (upload_store(a->store, &a->cfg, u, &chk) < 0) {
-        buf msg;
-        buf_init(&msg);
-        buf_printf(&msg, "Failed to store frame: %s", store_error(a->store));
-        http_set_detail(resp, 503, msg.data);
-        buf_free(&msg);
+        http_set_unavailable(resp, "Failed to store frame", a->store);
     } else {
         buf_puts(&resp->body, stored_ok);
     }

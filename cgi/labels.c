@@ -21,11 +21,7 @@ static int rate_limited(app *a, const http_request *req, http_response *resp)
     const char *client = ratelimit_client(&a->cfg, req->remote_addr, req->x_real_ip);
     int rc = ratelimit_hit(a->store, &a->cfg, "labels", client, &retry_after);
     if (rc < 0) {
-        buf msg;
-        buf_init(&msg);
-        buf_printf(&msg, "Failed to fetch labels: %s", store_error(a->store));
-        http_set_detail(resp, 503, msg.data);
-        buf_free(&msg);
+        http_set_unavailable(resp, "Failed to fetch labels", a->store);
     } else if (rc > 0) {
         char secs[16];
         snprintf(secs, sizeof secs, "%d", retry_after);
@@ -40,11 +36,7 @@ static void list_labels(app *a, const auth_identity *id, http_response *resp)
     strlist labels;
     strlist_init(&labels);
     if (catalog_labels(a->read, id, &labels) < 0) {
-        buf msg;
-        buf_init(&msg);
-        buf_printf(&msg, "Failed to fetch labels: %s", store_error(a->read));
-        http_set_detail(resp, 503, msg.data);
-        buf_free(&msg);
+        http_set_unavailable(resp, "Failed to fetch labels", a->read);
     } else {
         buf_puts(&resp->body, "{\"labels\": [");
         for (size_t i = 0; i < labels.n; i++) {

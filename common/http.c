@@ -6,6 +6,7 @@
 
 #include "access.h"
 #include "jsonw.h"
+#include "strlist.h"
 
 void http_response_init(http_response *r)
 {
@@ -54,25 +55,6 @@ void http_set_detail(http_response *r, int status, const char *msg)
     jsonw_detail(&r->body, msg);
 }
 
-static int origin_allowed(const char *list, const char *origin)
-{
-    size_t n = strlen(origin);
-    for (const char *p = list; *p;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        while (len && *p == ' ')
-            p++, len--;
-        while (len && p[len - 1] == ' ')
-            len--;
-        if (len == n && memcmp(p, origin, n) == 0)
-            return 1;
-        if (!comma)
-            break;
-        p = comma + 1;
-    }
-    return 0;
-}
-
 void http_add_cors(http_response *r, const config *cfg, const http_request *req)
 {
     if (strcmp(cfg->cors_allow_origins, "*") == 0) {
@@ -81,7 +63,7 @@ void http_add_cors(http_response *r, const config *cfg, const http_request *req)
     }
     /* A restricted list echoes only an exact match; others get no grant. */
     http_add_header(r, "Vary", "Origin");
-    if (req->origin && origin_allowed(cfg->cors_allow_origins, req->origin))
+    if (req->origin && csv_contains(cfg->cors_allow_origins, req->origin))
         http_add_header(r, "Access-Control-Allow-Origin", req->origin);
 }
 
@@ -93,6 +75,15 @@ void http_set_preflight(http_response *r, const config *cfg, const http_request 
     http_add_header(r, "Access-Control-Allow-Methods", methods);
     http_add_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type");
     http_add_header(r, "Access-Control-Max-Age", "600");
+}
+
+void http_set_unavailable(http_response *r, const char *context, store *s)
+{
+    buf msg;
+    buf_init(&msg);
+    buf_printf(&msg, "%s: %s", context, store_error(s));
+    http_set_detail(r, 503, msg.data);
+    buf_free(&msg);
 }
 
 static int unauthorized(http_response *r, const char *why)

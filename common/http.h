@@ -32,6 +32,8 @@ const char *http_reason(int status);
 void http_add_header(http_response *r, const char *name, const char *value);
 /* Sets status and a {"detail": msg} body. */
 void http_set_detail(http_response *r, int status, const char *msg);
+/* 503 {"detail": "<context>: <what the store says>"}: Redis is away. */
+void http_set_unavailable(http_response *r, const char *context, store *s);
 /* CORS headers for the request's Origin (CORS_ALLOW_ORIGINS). */
 void http_add_cors(http_response *r, const config *cfg, const http_request *req);
 /* The 204 answer to an OPTIONS preflight. */

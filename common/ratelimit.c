@@ -5,25 +5,7 @@
 #include <string.h>
 
 #include "buf.h"
-
-static int in_list(const char *list, const char *item)
-{
-    size_t n = strlen(item);
-    for (const char *p = list; *p;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        while (len && *p == ' ')
-            p++, len--;
-        while (len && p[len - 1] == ' ')
-            len--;
-        if (len == n && memcmp(p, item, n) == 0)
-            return 1;
-        if (!comma)
-            break;
-        p = comma + 1;
-    }
-    return 0;
-}
+#include "strlist.h"
 
 const char *ratelimit_client(const config *cfg, const char *remote_addr, const char *x_real_ip)
 {
@@ -31,7 +13,7 @@ const char *ratelimit_client(const config *cfg, const char *remote_addr, const c
         remote_addr = "unknown";
     /* Only a configured proxy may say who the client is; a bounded value keeps
      * the Redis key small whatever the header holds. */
-    if (x_real_ip && *x_real_ip && strlen(x_real_ip) <= 64 && in_list(cfg->trusted_proxies, remote_addr))
+    if (x_real_ip && *x_real_ip && strlen(x_real_ip) <= 64 && csv_contains(cfg->trusted_proxies, remote_addr))
         return x_real_ip;
     return remote_addr;
 }

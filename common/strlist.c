@@ -57,3 +57,22 @@ int strlist_contains(const strlist *l, const char *s)
             return 1;
     return 0;
 }
+
+int csv_contains(const char *csv, const char *item)
+{
+    size_t n = strlen(item);
+    for (const char *p = csv; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        while (len && *p == ' ')
+            p++, len--;
+        while (len && p[len - 1] == ' ')
+            len--;
+        if (len == n && memcmp(p, item, n) == 0)
+            return 1;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return 0;
+}

@@ -7,6 +7,8 @@
 
 #include "access.h"
 #include "codec.h"
+#include "log.h"
+#include "wsio.h"
 #include "xalloc.h"
 
 static int bad(char *why, size_t whylen, const char *fmt, const char *detail)
@@ -100,4 +102,15 @@ enum access_result wsreq_admit(wsreq *r, const config *cfg, store *s, bool requi
     }
     auth_identity_free(&id);
     return rc;
+}
+
+int wsreq_accept(wsreq *r, const char *prefix, int nparams, const config *cfg, store *s, bool required)
+{
+    char why[300];
+    if (wsreq_parse(r, prefix, nparams, why, sizeof why) == 0 &&
+        wsreq_admit(r, cfg, s, required, why, sizeof why) == ACCESS_OK)
+        return 0;
+    LOG_INFO("refused %s: %s", r->peer, why);
+    wsio_send_error(why);
+    return -1;
 }

@@ -31,4 +31,8 @@ void wsreq_free(wsreq *r);
 enum access_result wsreq_admit(wsreq *r, const config *cfg, store *s, bool required, char *why,
                                size_t whylen);
 
+/* parse + admit for a program's start: on refusal logs it, sends the client
+ * {"error": why} and returns -1; the program then just exits. */
+int wsreq_accept(wsreq *r, const char *prefix, int nparams, const config *cfg, store *s, bool required);
+
 #endif

@@ -22,6 +22,7 @@ needs=(
   "command -v redis-cli ; redis-tools"
   "command -v curl ; curl"
   "command -v sha256sum ; coreutils"
+  "command -v valgrind ; valgrind"
 )
 
 missing=()

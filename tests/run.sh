@@ -17,7 +17,8 @@ add() { # add PASSED FAILED NAME
 for t in "$build"/tests/test_*; do
   [ -x "$t" ] || continue
   name=$(basename "$t")
-  out=$("$t" 2>"$log/$name.err"); rc=$?
+  # shellcheck disable=SC2086
+  out=$(${UNIT_WRAPPER:-} "$t" 2>"$log/$name.err"); rc=$?
   line=$(grep -E '^unit .*: [0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
   p=$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")
   [ -n "$line" ] || { p=0; f=1; }
@@ -39,7 +40,8 @@ run_script() { # run_script SCRIPT [SERVER]
   add "$p" "$f" "$name"
 }
 
-for script in tests/integration/[0-9]*.sh; do
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+[ -n "${UNIT_ONLY:-}" ] || for script in tests/integration/[0-9]*.sh; do
   [ -f "$script" ] || continue
   [ -n "${TESTS:-}" ] && [[ "$script" != *${TESTS}* ]] && continue
   if grep -q '^# servers: nginx lighttpd' "$script"; then

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "access.h"
 #include "jsonw.h"
 #include "config.h"
 #include "log.h"
@@ -99,19 +98,13 @@ int main(void)
 {
     config cfg;
     wsreq req;
-    char why[300];
     config_load_or_exit(&cfg, "ws-frames");
     wsio_init(true);
     store *s = store_new(cfg.redis_url, cfg.redis_timeout_ms);
-    int rc = 0;
-    if (wsreq_parse(&req, "/ws/frames", 0, why, sizeof why) < 0 ||
-        wsreq_admit(&req, &cfg, s, true, why, sizeof why) != ACCESS_OK) {
-        LOG_INFO("refused %s: %s", req.peer, why);
-        wsio_send_error(why);
-        rc = 1;
-    } else {
+    /* Uploads always need a token, whatever WS_VIEWER_AUTH says. */
+    int rc = wsreq_accept(&req, "/ws/frames", 0, &cfg, s, true) < 0;
+    if (rc == 0)
         serve(&cfg, s);
-    }
     wsreq_free(&req);
     store_free(s);
     return rc;

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "access.h"
 #include "catalog.h"
 #include "config.h"
 #include "log.h"
@@ -188,18 +187,12 @@ int main(void)
 {
     config cfg;
     wsreq req;
-    char why[300];
     config_load_or_exit(&cfg, "ws-labels");
     wsio_init(false);
     /* Viewers read; a replica may serve them (REDIS_READ_URL). */
     store *s = store_new(cfg.redis_read_url, cfg.redis_timeout_ms);
-    int rc = 0;
-    if (wsreq_parse(&req, "/ws/labels/", 1, why, sizeof why) < 0 ||
-        wsreq_admit(&req, &cfg, s, cfg.ws_viewer_auth, why, sizeof why) != ACCESS_OK) {
-        LOG_INFO("refused %s: %s", req.peer, why);
-        wsio_send_error(why);
-        rc = 1;
-    } else {
+    int rc = wsreq_accept(&req, "/ws/labels/", 1, &cfg, s, cfg.ws_viewer_auth) < 0;
+    if (rc == 0) {
         viewer v = { .cfg = &cfg, .s = s, .label = req.label };
         watch(&v);
         free_streams(&v);

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "access.h"
 #include "codec.h"
 #include "config.h"
 #include "log.h"
@@ -159,19 +158,13 @@ int main(void)
     config cfg;
     wsreq req;
     buf rkey;
-    char why[300];
     config_load_or_exit(&cfg, "ws-stream");
     wsio_init(false);
     /* Viewers read; a replica may serve them (REDIS_READ_URL). */
     store *s = store_new(cfg.redis_read_url, cfg.redis_timeout_ms);
     buf_init(&rkey);
-    int rc = 0;
-    if (wsreq_parse(&req, "/ws/stream/", 2, why, sizeof why) < 0 ||
-        wsreq_admit(&req, &cfg, s, cfg.ws_viewer_auth, why, sizeof why) != ACCESS_OK) {
-        LOG_INFO("refused %s: %s", req.peer, why);
-        wsio_send_error(why);
-        rc = 1;
-    } else {
+    int rc = wsreq_accept(&req, "/ws/stream/", 2, &cfg, s, cfg.ws_viewer_auth) < 0;
+    if (rc == 0) {
         stream_key_build(&rkey, req.label, req.key);
         session ss = { .cfg = &cfg, .s = s, .rkey = rkey.data, .last_id = "" };
         serve(&ss);

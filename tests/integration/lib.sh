@@ -56,7 +56,7 @@ stack_start() {
   export PORT=$(free_port)
   rm -rf "$work/stack"
   mkdir -p "$work/stack"
-  STACK_DIR=$work/stack "$top/deploy/stack.sh" >"$work/stack.out" 2>&1 &
+  STACK_DIR=$work/stack STACK_BIN=$build "$top/deploy/stack.sh" >"$work/stack.out" 2>&1 &
   stack_pid=$!
   if ! wait_until 20 test -f "$work/stack/ready"; then
     echo "# stack did not start:"; sed 's/^/#   /' "$work/stack.out"; exit 1
@@ -70,8 +70,18 @@ stack_stop() {
   [ -n "$stack_pid" ] && kill -TERM "$stack_pid" 2>/dev/null && wait "$stack_pid" 2>/dev/null
   stack_pid=
 }
+# Sanitizer builds report to the programs' logs: any report fails the script.
+sanitizer_check() {
+  local hits
+  hits=$(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$work"/stack/*.log 2>/dev/null)
+  if [ -n "$hits" ]; then
+    not_ok "sanitizer report in $(basename -a $hits | tr '\n' ' ')"
+    grep -hE -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' $hits | sed 's/^/#   /' | head -40
+  fi
+}
 cleanup() {
   stack_stop
+  sanitizer_check
   redis_stop
   if [ -n "${KEEP_WORK:-}" ]; then echo "# work dir kept: $work"; else rm -rf "$work"; fi
 }
