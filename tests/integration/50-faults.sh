@@ -9,13 +9,14 @@ WSOPTS=(-T 30000 -H "Authorization: Bearer $tok")
 printf 'one' >"$work/f1"
 xadd site cam "$work/f1"
 pids_of() { pgrep -x "$1" | sort | tr '\n' ' '; }
-daemons_before="$(pids_of websocketd)|$(pgrep -f "$build/(labels|frames).fcgi" | sort | tr '\n' ' ')"
+daemons_before="$(pids_of websocketd)|$(pgrep -x 'labels.fcgi|frames.fcgi' | sort | tr '\n' ' ')"
 
 # --- Redis killed while a viewer watches and a camera uploads -------------
 mkdir -p "$work/up"
 for i in 1 2 3; do printf '{"label": "site", "key": "cam", "size": 3}--IMG--u%02d' "$i" >"$work/up/$i"; done
-ws /ws/labels/site recv:3 >"$work/viewer.out" &
+ws /ws/labels/site recv:4 >"$work/viewer.out" &
 viewer=$!
+sleep 0.5 # the viewer has its first frame: then 4 messages, in a known order
 ws /ws/frames bin:"$work/up/1" recv:1 sleep:1500 bin:"$work/up/2" recv:1 sleep:3000 bin:"$work/up/3" recv:1 >"$work/cam.out" &
 camera=$!
 sleep 0.7
@@ -35,7 +36,7 @@ fields=$(rcli XRANGE "$(stream_key site cam)" - + | grep -cx frame)
 expect "no half-written entry: every entry has a frame" "$fields" "$(rcli XLEN "$(stream_key site cam)")"
 sleep 0.3
 expect "no websocketd or FastCGI process died or was restarted" \
-  "$(pids_of websocketd)|$(pgrep -f "$build/(labels|frames).fcgi" | sort | tr '\n' ' ')" "$daemons_before"
+  "$(pids_of websocketd)|$(pgrep -x 'labels.fcgi|frames.fcgi' | sort | tr '\n' ' ')" "$daemons_before"
 check "no ws process is left once the clients are gone" bash -c '! pgrep -x ws-labels && ! pgrep -x ws-frames'
 
 # --- clients that vanish mid-upload ----------------------------------------
@@ -48,7 +49,7 @@ head -c 3000000 /dev/urandom >"$work/big"
 timeout 0.5 curl -s --limit-rate 1M -H "Authorization: Bearer $tok" -F label=cut -F key=http -F "file=@$work/big" "$BASE/frames" >/dev/null
 sleep 0.5
 expect "HTTP upload cut short: nothing stored" "$(rcli EXISTS "$(stream_key cut http)")" 0
-expect "... and every FastCGI worker still there" "$(pgrep -f "$build/(labels|frames).fcgi" | sort | tr '\n' ' ')" "${daemons_before#*|}"
+expect "... and every FastCGI worker still there" "$(pgrep -x 'labels.fcgi|frames.fcgi' | sort | tr '\n' ' ')" "${daemons_before#*|}"
 
 # --- SIGTERM to the FastCGI responder mid-load -------------------------------
 head -c 1500000 /dev/urandom >"$work/mid"
@@ -67,7 +68,7 @@ for i in $(seq 1 8); do
   [ "$(cat "$work/term$i")" = 200 ] && ok=$((ok + 1)) && \
     [ "$(stored frame term "k$i" | sha256sum)" = "$(sha256sum <"$work/mid")" ] && stored=$((stored + 1))
 done
-check "SIGTERM mid-load: the responder and its workers exit ($codes)" bash -c "! pgrep -f '$build/frames.fcgi'"
+check "SIGTERM mid-load: the responder and its workers exit ($codes)" bash -c '! pgrep -x frames.fcgi'
 expect "... every request answered 200 is stored whole" "$stored" "$ok"
 check "... and answers are 200, or 502/503 from the web server for requests never accepted" \
   bash -c "! grep -qvE '^(200|502|503)$' $work/term*"
