@@ -10,9 +10,11 @@
 /* Input layout: byte 0 picks the mode, byte 1 seeds the chunk sizes, the rest is the stream.
  *   mode & 7   largest chunk (1 byte .. 64 KiB)
  *   mode & 8   feed the next chunk while a message is held (its frame must stay intact)
- *   mode & 16  tiny limits, so the over-limit paths are reached by small inputs */
+ *   mode & 16  tiny limits, so the over-limit paths are reached by small inputs
+ *   mode & 32  the input also goes quiet (idle) after every chunk, as when a client awaits each reply */
 #define MODE_FEED_WHILE_HELD 8
 #define MODE_TINY_LIMITS 16
+#define MODE_IDLE_EACH 32
 #define DELIM_LEN 7
 
 static const size_t chunk_max[8] = { 1, 3, 16, 100, 512, 4096, 65536, 65536 };
@@ -106,6 +108,8 @@ static void fuzz_framer(const uint8_t *data, size_t size)
     while (r.pos < r.n) {
         feed_chunk(&r);
         drain(&r, 0);
+        if (data[0] & MODE_IDLE_EACH)
+            drain(&r, 1);
     }
     drain(&r, 1);
     /* Idle closes whatever was unfinished. */
