@@ -32,7 +32,7 @@ WS_BIN    := $(patsubst ws/%.c,$(BUILD)/ws-%,$(wildcard ws/*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 TOOL_BIN  := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
-.PHONY: all tests deps run test test-asan test-valgrind bench clean
+.PHONY: all tests deps run test test-asan test-valgrind fuzz bench clean
 # Keep intermediate objects, so a rebuild relinks only what changed.
 .SECONDARY:
 all: $(LIB) $(CGI_BIN) $(WS_BIN) $(TOOL_BIN)
@@ -90,11 +90,17 @@ test-valgrind: deps
 	@$(MAKE) --no-print-directory tests
 	@UNIT_ONLY=1 UNIT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible" tests/run.sh
 
+# libFuzzer targets (tests/fuzz), each FUZZ_SECONDS seconds under ASan+UBSan.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@deploy/install-deps.sh fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
+
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run.sh
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

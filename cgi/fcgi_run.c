@@ -109,6 +109,9 @@ static void serve_one(FCGX_Request *rq, fcgi_handler handler, void *app, buf *ou
     http_serialize(&resp, out);
     if (FCGX_PutStr(out->data, (int)out->len, rq->out) < 0)
         LOG_INFO("%s: client went away before the answer", req.method);
+    const char *uri = FCGX_GetParam("REQUEST_URI", rq->envp);
+    LOG_DEBUG("%s %s from %s -> %d", req.method, uri ? uri : "-",
+              req.remote_addr ? req.remote_addr : "-", resp.status);
     http_response_free(&resp);
 }
 

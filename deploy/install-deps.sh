@@ -25,6 +25,12 @@ needs=(
   "command -v valgrind ; valgrind"
 )
 
+# `install-deps.sh fuzz`: also clang with its libFuzzer runtime (make fuzz).
+if [ "${1:-}" = fuzz ]; then
+  needs+=("command -v clang ; clang")
+  needs+=("echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | clang -fsanitize=fuzzer -x c - -o /dev/null ; libclang-rt-14-dev")
+fi
+
 missing=()
 for pair in "${needs[@]}"; do
   check=${pair% ; *}

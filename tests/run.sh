@@ -28,6 +28,18 @@ for t in "$build"/tests/test_*; do
   add "$p" "$f" "$name"
 done
 
+# Every fuzz seed and past crash, replayed under ASan+UBSan (gcc, no clang needed).
+if [ -z "${UNIT_ONLY:-}" ]; then
+  out=$(bash tests/fuzz/regress.sh 2>"$log/fuzz-regress.err"); rc=$?
+  line=$(tail -1 <<<"$out")
+  p=$(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1/p' <<<"$line"); f=$(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\2/p' <<<"$line")
+  [ -n "$p" ] || { p=0; f=1; }
+  [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  echo "fuzz-regress: $p passed, $f failed"
+  [ "$f" -gt 0 ] && { grep -v ' 0 failed' <<<"$out"; tail -20 "$log/fuzz-regress.err"; } | sed 's/^/    /'
+  add "$p" "$f" fuzz-regress
+fi
+
 run_script() { # run_script SCRIPT [SERVER]
   local script=$1 server=${2:-} name
   name=$(basename "$script" .sh)${server:+@$server}

@@ -4,7 +4,10 @@
 set -eu
 cd "$(dirname "$0")/../.."
 MKIMG=build/tools/mkimg MKJWT=build/tools/mkjwt
-[ -x "$MKIMG" ] && [ -x "$MKJWT" ] || { echo "build/tools/mkimg and mkjwt are missing: run make all" >&2; exit 1; }
+if [ ! -x "$MKIMG" ] || [ ! -x "$MKJWT" ]; then
+    echo "build/tools/mkimg and mkjwt are missing: run make all" >&2
+    exit 1
+fi
 C=tests/fuzz/corpus
 rm -rf "$C"
 mkdir -p "$C"/{multipart,upframe,auth,path,header}

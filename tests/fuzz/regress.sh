@@ -2,6 +2,8 @@
 # regress.sh: replays every seed and saved crash through each fuzz target built with gcc, ASan and UBSan
 # (no libFuzzer, so it runs wherever the project builds). One process per input, so each is judged alone.
 #   bash tests/fuzz/regress.sh            FUZZ_TARGETS="auth path" for a subset
+# Flags and package lists are word lists: unquoted on purpose.
+# shellcheck disable=SC2086
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 

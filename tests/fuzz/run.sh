@@ -4,6 +4,8 @@
 #   FUZZ_SECONDS=20 FUZZ_TARGETS="auth path" bash tests/fuzz/run.sh
 # A crash, leak or timeout fails the target; its input is copied to tests/fuzz/crashes/<target>-<kind>-<hash>
 # (replayed by tests/fuzz/regress.sh) and the script exits 1.
+# Flags and package lists are word lists: unquoted on purpose.
+# shellcheck disable=SC2086
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 
