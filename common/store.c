@@ -79,6 +79,9 @@ void store_disconnect(store *s)
 
 static void mark_down(store *s, const char *why)
 {
+    /* hiredis reports a socket timeout as EAGAIN's text; say what it means. */
+    if (strcmp(why, strerror(EAGAIN)) == 0)
+        why = "timed out";
     snprintf(s->err, sizeof s->err, "Redis unavailable: %s", why);
     store_disconnect(s);
     if (!s->was_down)

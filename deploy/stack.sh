@@ -90,6 +90,7 @@ start_ws() { # start_ws NAME PORT MODE-FLAGS...
   websocketd --address=127.0.0.1 --port="$port" --maxforks="$maxforks" --passenv="$passenv" \
     --loglevel=error ${WS_ORIGIN:+--origin="$WS_ORIGIN"} "$@" "$bin/ws-$name" 2>>"$dir/ws-$name.log" &
   pids+=($!)
+  echo $! >"$dir/ws-$name.pid"
 }
 
 start_web() {

@@ -6,7 +6,7 @@ REDIS_TIMEOUT_MS=500 stack_start
 admin=$(token)
 printf 'frame' >"$work/f.bin"
 expect_match "upload works while Redis is up" "$(upload site cam "$work/f.bin")" '^200 '
-workers_before=$(pgrep -f "$build/(labels|frames).fcgi" | sort | tr '\n' ' ')
+workers_before=$(fcgi_procs)
 
 timed() { local t0; t0=$(now_ms); "$@"; echo " $(( $(now_ms) - t0 ))ms" >"$work/elapsed"; }
 within() { local ms; ms=$(tr -dc 0-9 <"$work/elapsed"); check "$1 (took ${ms}ms)" test "$ms" -lt "$2"; }
@@ -32,9 +32,9 @@ expect_match "Redis back: uploads work on every worker" \
 # timeout bounds the wait.
 kill -STOP "$redis_pid"
 r=$(timed http GET /labels -H "Authorization: Bearer $admin")
-expect_match "Redis hung: 503, not a hang" "$r" '^503 '
+expect_match "Redis hung: 503 saying it timed out, not a hang" "$r" '^503 \{"detail": "Failed to fetch labels: Redis unavailable: timed out"\}'
 within "Redis hung: answered within the timeout" 2500
 kill -CONT "$redis_pid"
 wait_until 5 bash -c "curl -sf -H 'Authorization: Bearer $admin' $BASE/labels"
 expect_match "Redis resumed: serving again" "$(http GET /labels -H "Authorization: Bearer $admin")" '^200 '
-expect "no worker was restarted" "$(pgrep -f "$build/(labels|frames).fcgi" | sort | tr '\n' ' ')" "$workers_before"
+expect "no worker was restarted" "$(fcgi_procs)" "$workers_before"

@@ -104,7 +104,7 @@ rcli DEL "$(stream_key gone cam)" >/dev/null
 wait "$viewer"
 expect_match "label deleted: the viewer is told and the connection closes" "$(tail -3 "$work/gone.out")" "No keys found for label 'gone'.*CLOSED"
 sleep 0.5
-check "no ws-labels process is left once the viewers are gone" bash -c "! pgrep -x ws-labels"
+expect "no ws-labels process is left once the viewers are gone" "$(ws_procs labels)" ""
 
 # A frame larger than the host lets a pipe grow (fs.pipe-max-size, 1 MiB by
 # default) is never sent split: the viewer gets it whole, or, if the host

@@ -8,8 +8,7 @@ tok=$(token)
 WSOPTS=(-T 30000 -H "Authorization: Bearer $tok")
 printf 'one' >"$work/f1"
 xadd site cam "$work/f1"
-pids_of() { pgrep -x "$1" | sort | tr '\n' ' '; }
-daemons_before="$(pids_of websocketd)|$(pgrep -x 'labels.fcgi|frames.fcgi' | sort | tr '\n' ' ')"
+daemons_before="$(cat "$work"/stack/ws-*.pid | sort | xargs -r ps -o pid= -p | tr -d ' ' | tr '\n' ' ')|$(fcgi_procs)"
 
 # --- Redis killed while a viewer watches and a camera uploads -------------
 mkdir -p "$work/up"
@@ -36,20 +35,20 @@ fields=$(rcli XRANGE "$(stream_key site cam)" - + | grep -cx frame)
 expect "no half-written entry: every entry has a frame" "$fields" "$(rcli XLEN "$(stream_key site cam)")"
 sleep 0.3
 expect "no websocketd or FastCGI process died or was restarted" \
-  "$(pids_of websocketd)|$(pgrep -x 'labels.fcgi|frames.fcgi' | sort | tr '\n' ' ')" "$daemons_before"
-check "no ws process is left once the clients are gone" bash -c '! pgrep -x ws-labels && ! pgrep -x ws-frames'
+  "$(cat "$work"/stack/ws-*.pid | sort | xargs -r ps -o pid= -p | tr -d ' ' | tr '\n' ' ')|$(fcgi_procs)" "$daemons_before"
+expect "no ws process is left once the clients are gone" "$(ws_procs labels)$(ws_procs frames)" ""
 
 # --- clients that vanish mid-upload ----------------------------------------
 printf '{"label": "cut", "key": "ws", "size": 1000000}--IMG--only a few bytes' >"$work/cut.msg"
 ws /ws/frames bin:"$work/cut.msg" sleep:300 close >/dev/null
 sleep 0.3
 expect "WebSocket upload cut short: nothing stored" "$(rcli EXISTS "$(stream_key cut ws)")" 0
-check "... and no ws-frames process left" bash -c '! pgrep -x ws-frames'
+expect "... and no ws-frames process left" "$(ws_procs frames)" ""
 head -c 3000000 /dev/urandom >"$work/big"
 timeout 0.5 curl -s --limit-rate 1M -H "Authorization: Bearer $tok" -F label=cut -F key=http -F "file=@$work/big" "$BASE/frames" >/dev/null
 sleep 0.5
 expect "HTTP upload cut short: nothing stored" "$(rcli EXISTS "$(stream_key cut http)")" 0
-expect "... and every FastCGI worker still there" "$(pgrep -x 'labels.fcgi|frames.fcgi' | sort | tr '\n' ' ')" "${daemons_before#*|}"
+expect "... and every FastCGI worker still there" "$(fcgi_procs)" "${daemons_before#*|}"
 
 # --- SIGTERM to the FastCGI responder mid-load -------------------------------
 head -c 1500000 /dev/urandom >"$work/mid"
@@ -59,6 +58,7 @@ for i in $(seq 1 8); do
 done
 sleep 0.15
 frames_master=$(cat "$work/stack/frames.pid")
+frames_workers=$(pgrep -P "$frames_master" | tr '\n' ' ')
 kill -TERM "$frames_master"
 wait_until 10 bash -c "! kill -0 $frames_master 2>/dev/null"
 sleep 1
@@ -68,7 +68,7 @@ for i in $(seq 1 8); do
   [ "$(cat "$work/term$i")" = 200 ] && ok=$((ok + 1)) && \
     [ "$(stored frame term "k$i" | sha256sum)" = "$(sha256sum <"$work/mid")" ] && stored=$((stored + 1))
 done
-check "SIGTERM mid-load: the responder and its workers exit ($codes)" bash -c '! pgrep -x frames.fcgi'
+check "SIGTERM mid-load: the responder and its workers exit ($codes)" bash -c "! kill -0 $frames_master $frames_workers 2>/dev/null"
 expect "... every request answered 200 is stored whole" "$stored" "$ok"
 check "... and answers are 200, or 502/503 from the web server for requests never accepted" \
   bash -c "! grep -qvE '^(200|502|503)$' $work/term*"

@@ -87,6 +87,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# This stack's processes only (another stack may run on the same machine):
+# ws_procs NAME: the ws-NAME programs under our websocketd for NAME;
+# fcgi_procs: our FastCGI responders' masters and workers.
+ws_procs() { pgrep -P "$(cat "$work/stack/ws-$1.pid")" | sort | tr '\n' ' '; }
+fcgi_procs() {
+  local m
+  for m in $(cat "$work/stack/labels.pid" "$work/stack/frames.pid"); do echo "$m"; pgrep -P "$m"; done | sort | tr '\n' ' '
+}
+
 # token [USERNAME] [ROLE] [SITES_JSON] [EXTRA_CLAIMS]: a valid access token.
 token() {
   local user=${1:-alice} role=${2:-admin} sites=${3:-[]} extra=${4:-} now; now=$(date +%s)

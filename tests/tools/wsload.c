@@ -1,6 +1,5 @@
 /* wsload: one epoll loop driving many /ws/labels viewers (plus optional Redis producers), checking every frame. */
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -34,7 +33,7 @@
 #define HANDSHAKE_MS 10000          /* connect + upgrade must finish within this */
 #define STAMP_LEN 20                /* seq (8) + CLOCK_REALTIME usec (8) + stream index (4) */
 #define MIN_FRAME (STAMP_LEN + SHA256_DIGEST_LENGTH)
-#define MAX_STREAM_INDEX 65535
+#define MAX_STREAMS 64              /* cam0 .. cam63 */
 #define CACHE_SLOTS 64              /* verified frames kept for memcmp instead of re-hashing */
 #define TIMER_TAG UINT64_MAX        /* epoll tags of the producer's timerfd and Redis socket */
 #define REDIS_TAG (UINT64_MAX - 1)
@@ -52,12 +51,13 @@ static const char USAGE[] =
     "  -H 'Name: value'  extra handshake header (repeatable)\n"
     "  -x N        the first N viewers stall: connect, then never read\n"
     "  -P redis://HOST:PORT  produce frames: -s STREAMS (1) -f FPS per stream (10, 0 = only the\n"
-    "              first frame) -b BYTES per frame (100000) -L LABEL (default: from the URL)\n"
+    "              first frame) -b BYTES per frame (100000) -L LABEL (required: the URL's label)\n"
     "  -j          print the summary as one JSON object\n"
     "frame bytes:  seq (8, BE) | XADD time usec (8, BE) | stream index (4, BE) | random | SHA-256\n"
     "summary:      msgs/bytes/latency count live frames; the first frame per viewer and stream\n"
     "              (the one sent on connect) counts as initial instead; silent = viewers still\n"
-    "              open that got nothing in the last 3 s while producing\n"
+    "              open that got nothing in the last 3 s (with -f 0 or no -P: nothing at all);\n"
+    "              first_* = time from upgrade to a viewer's first message\n"
     "exit:         0 no integrity error, 1 corrupt/dup/reorder/protocol error seen, 2 usage/setup\n";
 
 static struct {
@@ -70,13 +70,14 @@ static struct {
     socklen_t addrlen;
 } opt = { .viewers = 10, .rate = 200, .seconds = 10, .streams = 1, .fps = 10, .bytes = 100000 };
 
+struct samples { uint32_t *v; size_t n, cap; };     /* microseconds */
+
 static struct {
     unsigned long connected, refused, connect_fail, closed, errors, corrupt, dup, reorder, proto;
     unsigned long msgs_all, initial, produced, produce_fail, produce_missed, by_status[600];
     uint64_t xadd_max_us;
     unsigned long long bytes_all, initial_bytes, skipped;
-    uint32_t *lat;                  /* microseconds, one per live frame */
-    size_t nlat, latcap;
+    struct samples lat, first;      /* frame latency; time from upgrade to first message */
 } st;
 
 struct rbuf { unsigned char *p; size_t off, len, cap; };
@@ -85,13 +86,13 @@ struct conn {
     int id, fd, state, stalled;
     uint32_t events;                /* what epoll watches for this fd now */
     int64_t deadline;               /* CLOCK_MONOTONIC ms by which the upgrade must be done */
-    int64_t last;                   /* CLOCK_MONOTONIC ms of the upgrade or the last message */
+    int64_t last;                   /* CLOCK_MONOTONIC ms of the last message, 0 = none yet */
+    uint64_t opened;                /* CLOCK_MONOTONIC us of the upgrade */
     char accept[32];                /* the Sec-WebSocket-Accept we expect */
     struct rbuf in;                 /* bytes read, not yet parsed */
     struct { unsigned char *p; size_t len, cap; int op; } msg;   /* fragments so far */
     buf out;                        /* bytes to send (request, pongs, close) */
-    uint64_t *next;                 /* per stream index: last seq + 1, 0 = none yet */
-    size_t nnext;
+    uint64_t next[MAX_STREAMS];     /* per stream index: last seq + 1, 0 = none yet */
 };
 
 static struct conn *conns;
@@ -138,19 +139,15 @@ static long number(const char *s, const char *what, long min, long max)
     return v;
 }
 
-static int64_t mono_ms(void)
+/* Microseconds: CLOCK_REALTIME for stamps compared across processes, CLOCK_MONOTONIC for timers. */
+static uint64_t now_us(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t real_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(clock, &ts);
     return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
+
+static int64_t mono_ms(void) { return (int64_t)(now_us(CLOCK_MONOTONIC) / 1000); }
 
 static void random_bytes(unsigned char *p, size_t n)
 {
@@ -217,16 +214,14 @@ static void drop(struct conn *c, unsigned long *counter)
     if (c->state == ST_DONE || c->state == ST_IDLE) return;
     if (counter) (*counter)++;
     close(c->fd);
-    free(c->in.p), free(c->msg.p), free(c->next), buf_free(&c->out);
+    free(c->in.p), free(c->msg.p), buf_free(&c->out);
     memset(&c->in, 0, sizeof c->in), memset(&c->msg, 0, sizeof c->msg);
-    c->next = NULL, c->nnext = 0;
     set_state(c, ST_DONE);
 }
 
 /* The connection failed or the server went away: before the upgrade that is a connect failure. */
-static void lost(struct conn *c, int err)
+static void lost(struct conn *c, const char *why)
 {
-    const char *why = err ? strerror(err) : "connection closed by server";
     if (c->state == ST_OPEN) {
         drop(c, &st.closed);
         return;
@@ -251,7 +246,7 @@ static int flush(struct conn *c)
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
             break;
         } else if (errno != EINTR) {
-            lost(c, errno);
+            lost(c, strerror(errno));
             return -1;
         }
     }
@@ -304,7 +299,7 @@ static void launch(struct conn *c)
     struct epoll_event e = { .events = c->events, .data.u64 = (uint64_t)c->id };
     epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &e);
     if (connect(c->fd, (struct sockaddr *)&opt.addr, opt.addrlen) < 0 && errno != EINPROGRESS)
-        lost(c, errno);
+        lost(c, strerror(errno));
 }
 
 static void send_request(struct conn *c)
@@ -334,7 +329,7 @@ static void on_connect_done(struct conn *c)
     int err = 0;
     socklen_t sl = sizeof err;
     if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0) err = errno;
-    if (err) lost(c, err);
+    if (err) lost(c, strerror(err));
     else send_request(c);
 }
 
@@ -376,10 +371,8 @@ static int on_head(struct conn *c)
     struct rbuf *b = &c->in;
     const unsigned char *s = b->p + b->off, *end = memmem(s, b->len - b->off, "\r\n\r\n", 4);
     if (!end) {
-        if (b->len - b->off <= 65536) return 0;
-        note(&fail_notes, "response head too large");
-        drop(c, &st.connect_fail);
-        return -1;
+        if (b->len - b->off > 65536) lost(c, "response head too large");
+        return b->len - b->off > 65536 ? -1 : 0;
     }
     char *head = xstrndup((const char *)s, (size_t)(end - s) + 2);
     int code = 0;
@@ -388,21 +381,16 @@ static int on_head(struct conn *c)
     const char *bad = code == 101 ? upgrade_error(c, head) : NULL;
     free(head);
     if (code < 100 || code > 599) {
-        note(&fail_notes, "connect failed: not an HTTP response");
-        drop(c, &st.connect_fail);
-        return -1;
-    }
-    if (code != 101) {          /* e.g. 502/503 once websocketd's --maxforks is reached */
+        lost(c, "not an HTTP response");
+    } else if (code != 101) {   /* e.g. 429 from websocketd at --maxforks, 502/503 from nginx */
         st.by_status[code]++;
         drop(c, &st.refused);
-        return -1;
-    }
-    if (bad) {
+    } else if (bad) {
         protocol_error(c, bad);
-        return -1;
     }
+    if (code != 101 || bad) return -1;
     st.connected++;
-    c->last = mono_ms();
+    c->opened = now_us(CLOCK_MONOTONIC);
     set_state(c, ST_OPEN);
     conn_update(c);
     return 1;
@@ -429,14 +417,11 @@ static int frame_ok(const unsigned char *f, size_t n)
     return 1;
 }
 
-static void add_latency(uint64_t now, uint64_t stamp)
+static void add_sample(struct samples *s, uint64_t now, uint64_t then)
 {
-    if (st.nlat == st.latcap) {
-        st.latcap = st.latcap ? 2 * st.latcap : 4096;
-        st.lat = xrealloc(st.lat, st.latcap * sizeof *st.lat);
-    }
-    uint64_t us = now > stamp ? now - stamp : 0;
-    st.lat[st.nlat++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+    if (s->n == s->cap) s->v = xrealloc(s->v, (s->cap = s->cap ? 2 * s->cap : 4096) * sizeof *s->v);
+    uint64_t us = now > then ? now - then : 0;
+    s->v[s->n++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
 static void corrupt(struct conn *c, size_t n, const char *why)
@@ -458,14 +443,9 @@ static void check_frame(struct conn *c, const char *key, const unsigned char *f,
     uint64_t seq = get_be(f, 8), stamp = get_be(f + 8, 8);
     uint32_t idx = (uint32_t)get_be(f + 16, 4);
     snprintf(want, sizeof want, "cam%u", idx);
-    if (!key || strcmp(key, want) || idx > MAX_STREAM_INDEX) {
+    if (!key || strcmp(key, want) || idx >= MAX_STREAMS) {
         corrupt(c, msg_len, "header key is not the frame's stream");
         return;
-    }
-    if (idx >= c->nnext) {
-        c->next = xrealloc(c->next, (idx + 1) * sizeof *c->next);
-        memset(c->next + c->nnext, 0, (idx + 1 - c->nnext) * sizeof *c->next);
-        c->nnext = idx + 1;
     }
     uint64_t *next = &c->next[idx];
     if (!*next) {
@@ -481,7 +461,7 @@ static void check_frame(struct conn *c, const char *key, const unsigned char *f,
     } else {
         st.skipped += seq - *next;          /* allowed: a slow viewer skips to the newest */
         *next = seq + 1;
-        add_latency(now, stamp);
+        add_sample(&st.lat, now, stamp);
     }
 }
 
@@ -502,10 +482,11 @@ static json_object *json_prefix(const unsigned char *p, size_t n, size_t *end)
 /* One complete data message: <JSON header>--IMG--<frame>, or a JSON control message. */
 static void on_message(struct conn *c, const unsigned char *p, size_t n)
 {
-    uint64_t now = real_us();       /* before hashing: hashing is our cost, not the server's */
+    uint64_t now = now_us(CLOCK_REALTIME);       /* before hashing: hashing is our cost, not the server's */
     size_t off = 0, ws;
     json_object *hdr = json_prefix(p, n, &off), *key;
     st.msgs_all++, st.bytes_all += n;
+    if (!c->last) add_sample(&st.first, now_us(CLOCK_MONOTONIC), c->opened);
     c->last = mono_ms();
     if (!hdr) {
         corrupt(c, n, "does not start with a JSON object");
@@ -619,7 +600,7 @@ static void on_readable(struct conn *c)
     ssize_t n = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     if (n <= 0) {
-        lost(c, n ? errno : 0);
+        lost(c, n ? strerror(errno) : "connection closed by server");
         return;
     }
     c->in.len += (size_t)n;
@@ -689,7 +670,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *is_xadd)
     if (reply && reply->type != REDIS_REPLY_ERROR) st.produced += is_xadd != NULL;
     else redis_failed(reply ? reply->str : ac->errstr[0] ? ac->errstr : "connection lost");
     if (!is_xadd) return;
-    uint64_t t = real_us() - prod.sent[prod.replied++ % RING];
+    uint64_t t = now_us(CLOCK_REALTIME) - prod.sent[prod.replied++ % RING];
     if (t > st.xadd_max_us) st.xadd_max_us = t;
 }
 
@@ -730,7 +711,7 @@ static void producer_open(void)
     prod.seq = xcalloc((size_t)opt.streams, sizeof *prod.seq);
     prod.keys = xcalloc((size_t)opt.streams, sizeof *prod.keys);
     prod.frame = xmalloc((size_t)opt.bytes);
-    uint64_t base = real_us();      /* grows across runs, so old frames never look newer */
+    uint64_t base = now_us(CLOCK_REALTIME);      /* grows across runs, so old frames never look newer */
     for (long i = 0; i < opt.streams; i++) {
         char cam[32];
         snprintf(cam, sizeof cam, "cam%ld", i);
@@ -753,7 +734,7 @@ static void produce(long i)
     }
     random_bytes(f + STAMP_LEN, n - MIN_FRAME);
     put_be(f, prod.seq[i]++, 8);
-    put_be(f + 8, prod.sent[prod.queued++ % RING] = real_us(), 8);
+    put_be(f + 8, prod.sent[prod.queued++ % RING] = now_us(CLOCK_REALTIME), 8);
     put_be(f + 16, (uint64_t)i, 4);
     SHA256(f, n - SHA256_DIGEST_LENGTH, f + n - SHA256_DIGEST_LENGTH);
     const char *av[] = { "XADD", prod.keys[i].data, "MAXLEN", "10", "*", "frame", (const char *)f,
@@ -811,18 +792,6 @@ static void parse_url(char *url)
     freeaddrinfo(res);
 }
 
-/* Default producer label: the URL's last path segment, percent-decoded. */
-static const char *label_from_path(void)
-{
-    static buf lab;
-    const char *seg = opt.path, *end = opt.path + strcspn(opt.path, "?");
-    for (const char *s = opt.path; s < end; s++)
-        if (*s == '/') seg = s + 1;
-    if (seg == end || percent_decode(&lab, seg, (size_t)(end - seg), false) < 0)
-        usage("no label in the URL; give -L");
-    return lab.data;
-}
-
 static void parse_args(int argc, char **argv)
 {
     int c;
@@ -838,7 +807,7 @@ static void parse_args(int argc, char **argv)
             break;
         case 'x': opt.stalled = number(optarg, "bad -x", 0, 2000); break;
         case 'P': opt.redis = optarg; break;
-        case 's': opt.streams = number(optarg, "bad -s", 1, MAX_STREAM_INDEX + 1); break;
+        case 's': opt.streams = number(optarg, "bad -s (1 .. 64)", 1, MAX_STREAMS); break;
         case 'f': opt.fps = number(optarg, "bad -f", 0, 10000); break;
         case 'b': opt.bytes = number(optarg, "bad -b (52 .. 16 MiB)", MIN_FRAME, MAX_MESSAGE - 4096); break;
         case 'L': opt.label = optarg; break;
@@ -848,7 +817,7 @@ static void parse_args(int argc, char **argv)
     }
     if (optind != argc - 1) usage("exactly one URL expected");
     parse_url(argv[optind]);
-    if (opt.redis && !opt.label) opt.label = label_from_path();
+    if (opt.redis && !opt.label) usage("-P needs -L LABEL");
 }
 
 /* Each viewer is one socket: allow as many as the hard limit does. */
@@ -874,10 +843,8 @@ static void expire_handshakes(int64_t now)
 {
     for (long i = 0; i < opt.viewers; i++) {
         struct conn *c = &conns[i];
-        if ((c->state == ST_CONNECTING || c->state == ST_HEAD) && now >= c->deadline) {
-            note(&fail_notes, "connect failed: no upgrade within %d ms", HANDSHAKE_MS);
-            drop(c, &st.connect_fail);
-        }
+        if ((c->state == ST_CONNECTING || c->state == ST_HEAD) && now >= c->deadline)
+            lost(c, "no upgrade within 10 s");   /* HANDSHAKE_MS */
     }
 }
 
@@ -928,12 +895,13 @@ static json_object *ms(double us)
     return json_object_new_double_s(us / 1000, s);
 }
 
-/* Nearest-rank percentile of the sorted latencies, in ms. */
-static json_object *pct(double p)
+/* Nearest-rank percentile in ms; sorts the samples first. */
+static json_object *pct(struct samples *s, double p)
 {
-    if (!st.nlat) return ms(0);
-    size_t r = (size_t)(p / 100 * (double)st.nlat + 0.999999);
-    return ms(st.lat[r ? r - 1 : 0]);
+    if (!s->n) return ms(0);
+    qsort(s->v, s->n, sizeof *s->v, cmp_u32);
+    size_t r = (size_t)(p / 100 * (double)s->n + 0.999999);
+    return ms(s->v[r ? r - 1 : 0]);
 }
 
 static void add(json_object *o, const char *k, unsigned long long v)
@@ -941,13 +909,14 @@ static void add(json_object *o, const char *k, unsigned long long v)
     json_object_object_add(o, k, json_object_new_int64((int64_t)v));
 }
 
-/* Viewers still open that heard nothing for SILENT_MS although frames keep coming: hung. */
+/* Viewers still open that look hung: nothing for SILENT_MS although frames keep coming, or,
+   without live frames, not even an initial one. */
 static unsigned long silent(void)
 {
     unsigned long n = 0;
-    int64_t now = mono_ms();
-    for (long i = 0; opt.redis && opt.fps && i < opt.viewers; i++)
-        n += conns[i].state == ST_OPEN && !conns[i].stalled && now - conns[i].last > SILENT_MS;
+    int64_t since = opt.redis && opt.fps ? mono_ms() - SILENT_MS : 1;
+    for (long i = 0; i < opt.viewers; i++)
+        n += conns[i].state == ST_OPEN && !conns[i].stalled && conns[i].last < since;
     return n;
 }
 
@@ -956,7 +925,6 @@ static json_object *summary(double elapsed)
     json_object *o = json_object_new_object(), *by = json_object_new_object();
     struct rusage ru;
     char s[32];
-    qsort(st.lat, st.nlat, sizeof *st.lat, cmp_u32);
     getrusage(RUSAGE_SELF, &ru);
     double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
                  (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
@@ -965,13 +933,15 @@ static json_object *summary(double elapsed)
     add(o, "msgs", st.msgs_all - st.initial), add(o, "bytes", st.bytes_all - st.initial_bytes);
     add(o, "corrupt", st.corrupt), add(o, "dup", st.dup), add(o, "reorder", st.reorder);
     add(o, "skipped", st.skipped), add(o, "errors", st.errors), add(o, "produced", st.produced);
-    json_object_object_add(o, "lat_p50_ms", pct(50));
-    json_object_object_add(o, "lat_p99_ms", pct(99));
-    json_object_object_add(o, "lat_max_ms", st.nlat ? ms(st.lat[st.nlat - 1]) : ms(0));
+    json_object_object_add(o, "lat_p50_ms", pct(&st.lat, 50));
+    json_object_object_add(o, "lat_p99_ms", pct(&st.lat, 99));
+    json_object_object_add(o, "lat_max_ms", pct(&st.lat, 100));
     snprintf(s, sizeof s, "%.2f", cpu);
     json_object_object_add(o, "client_cpu_s", json_object_new_double_s(cpu, s));
     add(o, "initial", st.initial), add(o, "stalled", (unsigned long long)opt.stalled);
     add(o, "silent", silent());
+    json_object_object_add(o, "first_p50_ms", pct(&st.first, 50));
+    json_object_object_add(o, "first_max_ms", pct(&st.first, 100));
     add(o, "proto", st.proto), add(o, "produce_fail", st.produce_fail);
     add(o, "produce_missed", st.produce_missed);
     json_object_object_add(o, "xadd_max_ms", ms((double)st.xadd_max_us));
@@ -1028,5 +998,6 @@ int main(int argc, char **argv)
     json_object *o = summary(elapsed);
     if (opt.json) puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     else print_text(o);
+    json_object_put(o);
     return st.corrupt || st.dup || st.reorder || st.proto ? 1 : 0;
 }
