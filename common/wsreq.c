@@ -48,10 +48,16 @@ static void take_token(wsreq *r, const char *query)
     }
     buf t;
     buf_init(&t);
-    if (query && query_param(&t, query, "token") == 0 && t.len)
+    if (query && query_param(&t, query, "token") == 0 && t.len) {
+        /* A decoded NUL would cut the C string short: no JWT holds one, so
+         * such a token stays present, and invalid. */
+        for (size_t i = 0; i < t.len; i++)
+            if (t.data[i] == '\0')
+                t.data[i] = '?';
         r->token = t.data;
-    else
+    } else {
         buf_free(&t);
+    }
 }
 
 int wsreq_parse(wsreq *r, const char *prefix, int nparams, char *why, size_t whylen)
