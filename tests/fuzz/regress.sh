@@ -7,42 +7,14 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 
-ALL_TARGETS="multipart upframe auth path header"
-TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 OUT=build-fuzz/regress
-PKGS="hiredis json-c libjwt openssl"
 CC=${REGRESS_CC:-gcc}
+DRIVER=tests/fuzz/driver.c
+. tests/fuzz/build.sh
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-g -O1 $SAN -std=c11 -D_GNU_SOURCE -Icommon $(pkg-config --cflags $PKGS)"
-LIBS=$(pkg-config --libs $PKGS)
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-
-for t in $TARGETS; do
-    [[ " $ALL_TARGETS " == *" $t "* ]] || { echo "unknown fuzz target: $t (known: $ALL_TARGETS)" >&2; exit 2; }
-done
-
-# common/*.c once for all targets, rebuilt every run since others edit common/ concurrently.
-build_common() {
-    local src obj pids=() rc=0
-    mkdir -p "$OUT/obj"
-    rm -f "$OUT"/obj/*.o
-    for src in common/*.c; do
-        obj=$OUT/obj/$(basename "${src%.c}").o
-        $CC $CFLAGS -c "$src" -o "$obj" &
-        pids+=($!)
-    done
-    for p in "${pids[@]}"; do wait "$p" || rc=1; done
-    return $rc
-}
-
-build_target() {
-    $CC $CFLAGS -Wall -Wextra tests/fuzz/driver.c "tests/fuzz/fuzz_$1.c" "$OUT"/obj/*.o $LIBS -o "$OUT/fuzz_$1"
-}
-
-build_common || { echo "build of common/ failed" >&2; exit 1; }
-for t in $TARGETS; do
-    build_target "$t" || { echo "build of fuzz_$t failed" >&2; exit 1; }
-done
+check_targets
+build_all
 
 total_pass=0 total_fail=0
 for t in $TARGETS; do

@@ -9,45 +9,17 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 
-ALL_TARGETS="multipart upframe auth path header"
-TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 OUT=build-fuzz
-PKGS="hiredis json-c libjwt openssl"
 CC=clang
+DRIVER=
+. tests/fuzz/build.sh
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=c11 -D_GNU_SOURCE -Icommon $(pkg-config --cflags $PKGS)"
-LIBS=$(pkg-config --libs $PKGS)
-# print_stacktrace: UBSan reports otherwise name only the faulting line.
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-
-for t in $TARGETS; do
-    [[ " $ALL_TARGETS " == *" $t "* ]] || { echo "unknown fuzz target: $t (known: $ALL_TARGETS)" >&2; exit 2; }
-done
+check_targets
 command -v "$CC" >/dev/null || { echo "run.sh needs clang with libFuzzer (clang, libclang-rt-14-dev)" >&2; exit 2; }
 
-# common/*.c once, shared by every target; rebuilt every run since others edit common/ concurrently.
-build_common() {
-    local src obj pids=() rc=0
-    mkdir -p "$OUT/obj"
-    rm -f "$OUT"/obj/*.o
-    for src in common/*.c; do
-        obj=$OUT/obj/$(basename "${src%.c}").o
-        $CC $CFLAGS -c "$src" -o "$obj" &
-        pids+=($!)
-    done
-    for p in "${pids[@]}"; do wait "$p" || rc=1; done
-    return $rc
-}
-
-build_target() {
-    $CC $CFLAGS -Wall -Wextra "tests/fuzz/fuzz_$1.c" "$OUT"/obj/*.o $LIBS -o "$OUT/fuzz_$1"
-}
-
 echo "building fuzz targets into $OUT/"
-build_common || { echo "build of common/ failed" >&2; exit 1; }
-for t in $TARGETS; do
-    build_target "$t" || { echo "build of fuzz_$t failed" >&2; exit 1; }
-done
+build_all
 
 # Keeps crash/leak/timeout/oom inputs; slow-unit files are only informative.
 save_artefacts() {
