@@ -127,12 +127,15 @@ static ssize_t png_walk(imgsize_walk *w, const unsigned char *p, size_t base, si
     while (i < end && end - i >= 8) {
         uint32_t len = be32(p + (i - base));
         const unsigned char *type = p + (i - base) + 4;
-        if (len > 0x7FFFFFFFu || !png_type_ok(type) || (i == sizeof png_sig && memcmp(type, "IHDR", 4) != 0)) {
+        int iend = memcmp(type, "IEND", 4) == 0;
+        /* IEND is empty by the spec; one claiming data would be waited for, buffered whole */
+        if (len > 0x7FFFFFFFu || !png_type_ok(type) || (i == sizeof png_sig && memcmp(type, "IHDR", 4) != 0)
+            || (iend && len != 0)) {
             r = -1;
             break;
         }
         size_t next = i + 12 + len;             /* length, type, data, CRC */
-        if (memcmp(type, "IEND", 4) == 0) {
+        if (iend) {
             r = next <= end ? (ssize_t)next : 0;
             break;
         }

@@ -167,6 +167,11 @@ static void test_invalid(void)
     buf_reset(&b);
     buf_append(&b, "\x89PNG\r\n\x1A\n\x00\x00\x00\x00IH\x01R", 16);
     CHECK(det(b.data, b.len) == -1, "chunk type not letters");
+    buf_reset(&b);
+    buf_append(&b, "\x89PNG\r\n\x1A\n", 8);
+    chunk(&b, "IHDR", "0123456789abc", 13);
+    buf_append(&b, "\x00\x01\x00\x00IEND", 8);     /* IEND claiming 64 KiB of data (found by fuzz_upframe) */
+    CHECK(det(b.data, b.len) == -1, "IEND with data");
     buf_free(&b);
 }
 
