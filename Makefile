@@ -32,7 +32,7 @@ WS_BIN    := $(patsubst ws/%.c,$(BUILD)/ws-%,$(wildcard ws/*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 TOOL_BIN  := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
-.PHONY: all tests deps run test test-asan test-valgrind fuzz bench clean
+.PHONY: all tests deps run test test-asan test-valgrind fuzz prove bench clean
 # Keep intermediate objects, so a rebuild relinks only what changed.
 .SECONDARY:
 all: $(LIB) $(CGI_BIN) $(WS_BIN) $(TOOL_BIN)
@@ -95,6 +95,13 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	@deploy/install-deps.sh fuzz
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
+
+# Issue 4's proof: fuzzing, the sanitizer and valgrind suites, faults, load with
+# integrity and hostile input, summarised in tests/RESULTS.md.
+prove: deps
+	@deploy/install-deps.sh fuzz
+	@$(MAKE) --no-print-directory tests
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/prove.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all

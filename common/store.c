@@ -282,7 +282,7 @@ int store_xread_send(store *s, size_t n, char *const *keys, char *const *ids, in
     const char **argv = xmalloc(argc * sizeof *argv);
     char block[24];
     snprintf(block, sizeof block, "%d", block_ms);
-    const char *head[] = { "XREAD", "COUNT", "1", "BLOCK", block, "STREAMS" };
+    const char *head[] = { "XREAD", "COUNT", "2", "BLOCK", block, "STREAMS" };
     memcpy(argv, head, sizeof head);
     for (size_t i = 0; i < n; i++) {
         argv[6 + i] = keys[i];
@@ -309,6 +309,7 @@ static int parse_news(redisReply *r, store_news *news)
         return -1;
     news->keys = xcalloc(r->elements, sizeof *news->keys);
     news->entries = xcalloc(r->elements, sizeof *news->entries);
+    news->newest = xcalloc(r->elements, sizeof *news->newest);
     for (size_t i = 0; i < r->elements; i++) {
         redisReply *item = r->element[i];
         if (item->type != REDIS_REPLY_ARRAY || item->elements != 2 ||
@@ -316,6 +317,7 @@ static int parse_news(redisReply *r, store_news *news)
             item->element[1]->elements == 0 ||
             parse_entry(item->element[1]->element[0], &news->entries[news->n]) < 0)
             continue;
+        news->newest[news->n] = item->element[1]->elements == 1;
         news->keys[news->n++] = item->element[0]->str;
     }
     return 0;
@@ -350,6 +352,7 @@ void store_news_free(store_news *news)
         freeReplyObject(news->reply);
     free(news->keys);
     free(news->entries);
+    free(news->newest);
     memset(news, 0, sizeof *news);
 }
 

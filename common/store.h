@@ -22,6 +22,7 @@ typedef struct store_news {
     size_t n;
     const char **keys;  /* Redis key of item i */
     frame_entry *entries;
+    unsigned char *newest;  /* entries[i] was its stream's newest entry when read */
 } store_news;
 
 /* Creates a store for url (already validated by config). Connects lazily, so a
@@ -40,9 +41,11 @@ int store_scan(store *s, const char *pattern, strlist *keys);
 int store_newest(store *s, const char *rkey, const char *after_id, store_entry *out);
 void store_entry_free(store_entry *e);
 
-/* XREAD COUNT 1 BLOCK block_ms STREAMS keys.. ids.., in two halves so the
+/* XREAD COUNT 2 BLOCK block_ms STREAMS keys.. ids.., in two halves so the
  * caller can poll store_fd() together with its own input while Redis holds
- * the command: idle viewers then cost nothing and still notice a hang-up. */
+ * the command: idle viewers then cost nothing and still notice a hang-up.
+ * COUNT 2 rather than 1: a lone new entry is known to be the newest, so a
+ * viewer that keeps up needs no second command to find it. */
 int store_xread_send(store *s, size_t n, char *const *keys, char *const *ids, int block_ms);
 int store_xread_recv(store *s, store_news *news); /* 0 = got the reply (n may be 0), -1 error */
 void store_news_free(store_news *news);

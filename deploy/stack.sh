@@ -10,6 +10,8 @@
 #   STACK_DIR       state directory (a new temporary one, removed at exit)
 #   FCGI_WORKERS    workers per FastCGI responder (2)
 #   WS_MAXFORKS     connections per WebSocket endpoint (512)
+#   STACK_USER      run the FastCGI workers, websocketd and the ws programs as
+#                   this user (as the systemd units do), when started as root
 #   REDIS_URL, JWT_SECRET_KEY and every variable of deploy/streamweb.env.example
 set -euo pipefail
 
@@ -72,7 +74,7 @@ start_redis() {
 start_fcgi() { # start_fcgi NAME: spawn-fcgi binds the socket, then becomes the
   # responder (-n), which pre-forks FCGI_WORKERS workers and keeps its stderr.
   rm -f "$dir/$1.sock"
-  FCGI_WORKERS=$workers spawn-fcgi -n -s "$dir/$1.sock" -M 0666 -- "$bin/$1.fcgi" \
+  FCGI_WORKERS=$workers spawn-fcgi -n -s "$dir/$1.sock" -M 0666 ${run_user:+-u "$run_user" -g "$run_group"} -- "$bin/$1.fcgi" \
     >/dev/null 2>>"$dir/$1.log" &
   pids+=($!)
   echo $! >"$dir/$1.pid"
@@ -87,7 +89,8 @@ passenv+=",ASAN_OPTIONS,UBSAN_OPTIONS"
 start_ws() { # start_ws NAME PORT MODE-FLAGS...
   local name=$1 port=$2; shift 2
   [ -x "$bin/ws-$name" ] || return 0
-  websocketd --address=127.0.0.1 --port="$port" --maxforks="$maxforks" --passenv="$passenv" \
+  ${run_user:+setpriv --reuid="$run_user" --regid="$run_group" --init-groups --} \
+    websocketd --address=127.0.0.1 --port="$port" --maxforks="$maxforks" --passenv="$passenv" \
     --loglevel=error ${WS_ORIGIN:+--origin="$WS_ORIGIN"} "$@" "$bin/ws-$name" 2>>"$dir/ws-$name.log" &
   pids+=($!)
   echo $! >"$dir/ws-$name.pid"
@@ -124,6 +127,11 @@ tune_pipes() {
 }
 
 port_free "$PORT" || { log "port $PORT is in use; set PORT"; exit 1; }
+run_user=${STACK_USER:-} run_group=
+if [ -n "$run_user" ]; then
+  run_group=$(id -gn "$run_user") || { log "STACK_USER: no user $run_user"; exit 1; }
+  [ "$(id -u)" = 0 ] || { log "STACK_USER needs root to switch to $run_user"; exit 1; }
+fi
 tune_pipes
 if [ -z "${JWT_SECRET_KEY:-}" ]; then
   JWT_SECRET_KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')

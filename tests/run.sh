@@ -6,13 +6,8 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 build=${BUILD:-build}
-passed=0 failed=0 failures=()
 log=$(mktemp -d /tmp/streamweb-tests.XXXXXX)
-
-add() { # add PASSED FAILED NAME
-  passed=$((passed + $1)); failed=$((failed + $2))
-  [ "$2" -gt 0 ] && failures+=("$3")
-}
+. tests/runlib.sh
 
 for t in "$build"/tests/test_*; do
   [ -x "$t" ] || continue
@@ -40,28 +35,11 @@ if [ -z "${UNIT_ONLY:-}" ]; then
   add "$p" "$f" fuzz-regress
 fi
 
-run_script() { # run_script SCRIPT [SERVER]
-  local script=$1 server=${2:-} name
-  name=$(basename "$script" .sh)${server:+@$server}
-  STACK_SERVER=${server:-nginx} timeout 600 bash "$script" >"$log/$name.out" 2>&1
-  local rc=$? p f
-  p=$(grep -c '^ok ' "$log/$name.out"); f=$(grep -c '^not ok ' "$log/$name.out")
-  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "not ok - $name exited with $rc" >>"$log/$name.out"; fi
-  echo "integration $name: $p passed, $f failed"
-  [ "$f" -gt 0 ] && { grep -A3 '^not ok ' "$log/$name.out" | sed 's/^/    /' | head -40; }
-  add "$p" "$f" "$name"
-}
-
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 [ -n "${UNIT_ONLY:-}" ] || for script in tests/integration/[0-9]*.sh; do
   [ -f "$script" ] || continue
   [ -n "${TESTS:-}" ] && [[ "$script" != *${TESTS}* ]] && continue
-  if grep -q '^# servers: nginx lighttpd' "$script"; then
-    run_script "$script" nginx
-    run_script "$script" lighttpd
-  else
-    run_script "$script"
-  fi
+  run_script_all "$script"
 done
 
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]} (logs in $log)"

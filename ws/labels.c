@@ -96,8 +96,8 @@ static int send_entry(stream *st, const frame_entry *e)
 }
 
 /* XREAD woke us with the first new entry of a stream; a viewer that fell
- * behind skips to the newest instead of queueing. */
-static int deliver(viewer *v, const char *rkey, const frame_entry *first)
+ * behind (more than one new entry) skips to the newest instead of queueing. */
+static int deliver(viewer *v, const char *rkey, const frame_entry *first, int is_newest)
 {
     stream *st = NULL;
     for (size_t i = 0; i < v->n && !st; i++)
@@ -105,6 +105,8 @@ static int deliver(viewer *v, const char *rkey, const frame_entry *first)
             st = &v->streams[i];
     if (!st)
         return 0;
+    if (is_newest)
+        return send_entry(st, first);
     char first_id[64];
     snprintf(first_id, sizeof first_id, "%.*s", (int)first->id_len, first->id);
     store_entry newer;
@@ -147,7 +149,7 @@ static int wait_and_deliver(viewer *v, int block_ms)
         return rc > 0 ? -1 : redis_trouble(v);
     v->redis_down_reported = 0;
     for (size_t i = 0; i < news.n && rc == 0; i++)
-        rc = deliver(v, news.keys[i], &news.entries[i]);
+        rc = deliver(v, news.keys[i], &news.entries[i], news.newest[i]);
     store_news_free(&news);
     return rc;
 }

@@ -50,6 +50,28 @@ sleep 0.5
 expect "HTTP upload cut short: nothing stored" "$(rcli EXISTS "$(stream_key cut http)")" 0
 expect "... and every FastCGI worker still there" "$(fcgi_procs)" "${daemons_before#*|}"
 
+# --- A viewer that stops reading: nothing grows without bound ----------------
+# (that it does not delay other viewers is tested in 40-ws-labels.sh)
+rss_kb() { local p; for p; do awk '/^VmRSS:/ {print $2}' "/proc/$p/status"; done | awk '{s += $1} END {print s + 0}'; }
+head -c 400000 /dev/urandom >"$work/fat"
+xadd stall cam "$work/fat"
+ws /ws/labels/stall sleep:30000 >/dev/null 2>&1 &
+stalled=$!
+wait_until 5 test -n "$(ws_procs labels)"
+sleep 0.5
+watched="$(ws_procs labels) $(cat "$work/stack/ws-labels.pid")"
+push40() { xpub 127.0.0.1 "$redis_port" "$(stream_key stall cam)" 100 10 "$work/fat" >/dev/null; sleep 0.5; }
+start=$(rss_kb $watched)
+push40  # fills what is bounded: the pipe, websocketd's per-connection buffer (10 MiB at most)
+warm=$(rss_kb $watched)
+push40; push40
+grown=$(( $(rss_kb $watched) - warm ))
+check "stalled viewer: its ws program and websocketd grew $(( (warm - start) / 1024 )) MB for the first 40 MB pushed past it, then ${grown} KB for 80 MB more (bound 1 MB)" \
+  test "$grown" -lt 1024
+r=$(ws /ws/labels/stall recv:1)
+expect_match "... and a new viewer still gets the newest frame" "$r" 'IMG 400000 '
+kill "$stalled" 2>/dev/null; wait "$stalled" 2>/dev/null
+
 # --- SIGTERM to the FastCGI responder mid-load -------------------------------
 head -c 1500000 /dev/urandom >"$work/mid"
 for i in $(seq 1 8); do

@@ -73,10 +73,11 @@ stack_stop() {
 # Sanitizer builds report to the programs' logs: any report fails the script.
 sanitizer_check() {
   local hits
-  hits=$(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$work"/stack/*.log 2>/dev/null)
+  # UBSan's "file.c:LINE:COL: runtime error:", not a Go panic's "runtime error:" (websocketd's own)
+  hits=$(grep -lE 'ERROR: (Address|Leak)Sanitizer|\.[ch]:[0-9]+:[0-9]+: runtime error:' "$work"/stack/*.log 2>/dev/null)
   if [ -n "$hits" ]; then
     not_ok "sanitizer report in $(basename -a $hits | tr '\n' ' ')"
-    grep -hE -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' $hits | sed 's/^/#   /' | head -40
+    grep -hE -A12 'ERROR: (Address|Leak)Sanitizer|\.[ch]:[0-9]+:[0-9]+: runtime error:' $hits | sed 's/^/#   /' | head -40
   fi
 }
 cleanup() {

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# prove: issue 4's proof in one run, then tests/RESULTS.md written from what the runs printed.
+#   1 fuzzing (tests/fuzz/run.sh)   2 the suite under ASan+UBSan, the unit tests under valgrind
+#   3 faults   4 load with integrity (300 viewers, 10 producers, 60 s)   5 hostile input
+# FUZZ_SECONDS (60) per fuzz target; LOAD_VIEWERS (300), LOAD_PRODUCERS (10), LOAD_SECONDS (60).
+# Ends with "N passed, N failed" over every check of every part; exits 1 if any failed.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+log=$(mktemp -d /tmp/streamweb-prove.XXXXXX)
+. tests/runlib.sh
+export FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+export LOAD_VIEWERS=${LOAD_VIEWERS:-300} LOAD_PRODUCERS=${LOAD_PRODUCERS:-10} LOAD_SECONDS=${LOAD_SECONDS:-60}
+started=$(date -u '+%Y-%m-%d %H:%M UTC')
+
+# tally NAME FILE: adds the "N passed, N failed" line a make target or script ended with.
+tally() {
+  local line p f
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$2" | tail -1)
+  p=$(sed -E 's/ passed.*//' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")
+  [ -n "$line" ] || { p=0; f=1; echo "    $1: no result line (log: $2)"; }
+  echo "$1: ${line:-did not finish}"
+  add "$p" "$f" "$1"
+}
+
+echo "== 1 fuzzing, $FUZZ_SECONDS s per target"
+bash tests/fuzz/run.sh >"$log/fuzz.out" 2>&1
+grep -E '^fuzz |saved' "$log/fuzz.out"
+tally fuzz "$log/fuzz.out"
+
+echo "== 2 sanitizers and leaks"
+make --no-print-directory test-asan >"$log/asan.out" 2>&1
+tally test-asan "$log/asan.out"
+make --no-print-directory test-valgrind >"$log/valgrind.out" 2>&1
+tally test-valgrind "$log/valgrind.out"
+
+echo "== 3 faults"
+fault_scripts=(tests/integration/30-redis-down.sh tests/integration/50-faults.sh)
+for s in "${fault_scripts[@]}"; do run_script_all "$s"; done
+
+echo "== 4 load: $LOAD_VIEWERS viewers, $LOAD_PRODUCERS producers, $LOAD_SECONDS s"
+LOAD_SYSCTL=1 run_script tests/integration/70-load.sh
+
+echo "== 5 hostile input"
+hostile_scripts=(tests/integration/60-hostile.sh tests/integration/43-ws-access.sh tests/integration/11-cors.sh)
+for s in "${hostile_scripts[@]}"; do run_script_all "$s"; done
+
+echo "writing tests/RESULTS.md"
+. tests/prove-report.sh
+write_report >tests/RESULTS.md
+
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]} (logs in $log)"
+[ "$failed" -eq 0 ] && rm -rf "$log"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
