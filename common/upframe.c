@@ -45,6 +45,7 @@ struct upframe {
     int depth, in_str, esc;
     struct json_object *hdr;
     int has_size;
+    int walking;            /* ST_FRAME: an image's structure is being walked, its end still ahead */
     uint64_t size;          /* declared frame size; bytes left to skip in ST_SKIP */
     imgsize_walk walk;      /* frame structure walked so far */
     size_t fbase;           /* frame bytes already dropped by ST_WALKDROP */
@@ -137,7 +138,7 @@ static int step_scan(upframe *u, upframe_msg *msg)
     }
     u->st = ST_HEADER;
     u->hpos = 0;
-    u->depth = u->in_str = u->esc = u->has_size = 0;
+    u->depth = u->in_str = u->esc = u->has_size = u->walking = 0;
     memset(&u->walk, 0, sizeof u->walk);
     u->fbase = 0;
     return AGAIN;
@@ -272,7 +273,7 @@ static int step_frame(upframe *u, int idle, upframe_msg *msg)
     if (u->has_size && n >= u->size)
         return finish(u, msg, (size_t)u->size);
     if (u->has_size) {
-        if (!idle)
+        if (idle < UPF_STALLED)
             return UPF_NEED_MORE;
         u->off += n;
         int r = fail(u, msg, "frame shorter than its size (%zu of %zu bytes)", n, (size_t)u->size);
@@ -286,7 +287,9 @@ static int step_frame(upframe *u, int idle, upframe_msg *msg)
         u->st = r < 0 ? ST_DISCARD : ST_WALKDROP;   /* an image's end can be found unbuffered */
         return fail(u, msg, TOO_LARGE, u->max_frame);
     }
-    return idle ? finish(u, msg, n) : UPF_NEED_MORE;
+    /* an image still arriving waits for a stall; bytes of no known shape end at a pause */
+    u->walking = r == 0 && n > 0;
+    return idle >= (u->walking ? UPF_STALLED : UPF_QUIET) ? finish(u, msg, n) : UPF_NEED_MORE;
 }
 
 /* ST_SKIP, ST_WALKDROP, ST_DISCARD: drop a frame without buffering it;
@@ -319,16 +322,31 @@ static int step_drop(upframe *u, int idle)
     return done || idle ? end_message(u) : UPF_NEED_MORE;
 }
 
+/* The quiet that ends the wait of the current state (ST_FRAME decides for itself). */
+static enum upframe_quiet needed_quiet(const upframe *u)
+{
+    switch (u->st) {
+    case ST_HEADER:
+    case ST_HUGE:
+    case ST_SKIP:
+    case ST_WALKDROP:                               /* their end is known to be ahead */
+    case ST_DELIM:    return UPF_STALLED;           /* even a header alone: a pause may split it from its frame */
+    case ST_FRAME:    return u->has_size || u->walking ? UPF_STALLED : UPF_QUIET;
+    default:          return UPF_QUIET;             /* only a pause ends them */
+    }
+}
+
 static int step(upframe *u, int idle, upframe_msg *msg)
 {
+    int quiet = idle >= (int)needed_quiet(u);
     switch (u->st) {
     case ST_SCAN:    return step_scan(u, msg);
     case ST_HEADER:
-    case ST_HUGE:    return step_header(u, idle, msg);
-    case ST_DELIM:   return step_delim(u, idle, msg);
-    case ST_NODELIM: return step_nodelim(u, idle);
+    case ST_HUGE:    return step_header(u, quiet, msg);
+    case ST_DELIM:   return step_delim(u, quiet, msg);
+    case ST_NODELIM: return step_nodelim(u, quiet);
     case ST_FRAME:   return step_frame(u, idle, msg);
-    default:         return step_drop(u, idle);
+    default:         return step_drop(u, quiet);
     }
 }
 
@@ -361,10 +379,12 @@ static int has_non_ws(const buf *b, size_t from)
     return from < b->len && skip_ws((const unsigned char *)b->data + from, b->len - from) < b->len - from;
 }
 
-int upframe_pending(const upframe *u)
+enum upframe_quiet upframe_pending(const upframe *u)
 {
-    /* mid-message, idle decides even with nothing buffered (a skip, a missing delimiter...) */
-    return u->st != ST_SCAN || has_non_ws(&u->in, u->off + (u->holding ? u->held : 0)) || has_non_ws(&u->stage, 0);
+    /* mid-message, quiet decides even with nothing buffered (a skip, a missing delimiter...) */
+    if (u->st != ST_SCAN)
+        return needed_quiet(u);
+    return has_non_ws(&u->in, u->off + (u->holding ? u->held : 0)) || has_non_ws(&u->stage, 0) ? UPF_QUIET : UPF_BUSY;
 }
 
 size_t upframe_buffered(const upframe *u)

@@ -20,14 +20,24 @@ upframe *upframe_new(size_t max_frame_bytes, size_t max_header_bytes);
 void upframe_free(upframe *u);                 /* accepts NULL */
 void upframe_feed(upframe *u, const void *data, size_t len);
 
-/* Cuts the next message out of what has been fed. idle != 0 means the input has been quiet for a moment,
-   so a message whose length cannot be known otherwise takes the bytes available now. Call repeatedly until UPF_NEED_MORE.
-   At idle, an unfinished message is also closed: a frame shorter than its declared size is an error,
-   an unterminated header is an error, and a skip or discard in progress ends. */
+/* How long the input has been quiet. websocketd writes each message at once, but a busy host can
+   pause it mid-message, so a pause only ends what nothing else can end, and a message cut short
+   is declared so only after a stall. */
+enum upframe_quiet {
+    UPF_BUSY = 0,   /* bytes are flowing */
+    UPF_QUIET,      /* a short pause: a frame with neither size nor image structure takes the bytes
+                       available, a header alone is answered, junk or a discarded frame ends */
+    UPF_STALLED,    /* a long silence: also a frame shorter than its size or an image cut short
+                       ends, a header unterminated or a delimiter incomplete is an error */
+};
+
+/* Cuts the next message out of what has been fed; idle is an upframe_quiet level.
+   Call repeatedly until UPF_NEED_MORE. */
 enum upframe_status upframe_next(upframe *u, int idle, upframe_msg *msg);
 
-int upframe_pending(const upframe *u);         /* nonzero if buffered bytes (other than whitespace) await an idle decision,
-                                                  or a message is in progress (e.g. a skip, or a header awaiting its delimiter) */
+/* The quiet level that would decide something now: UPF_BUSY if nothing (other than whitespace)
+   is pending, else how long the caller should let the input be quiet before calling upframe_next with it. */
+enum upframe_quiet upframe_pending(const upframe *u);
 size_t upframe_buffered(const upframe *u);     /* bytes held in memory: for tests of the memory bound, and metrics */
 
 #endif

@@ -45,9 +45,13 @@ bool wsio_drained(void)
 
 /* Waits until websocketd has read the previous message; -1 if the viewer
  * left meanwhile (websocketd then stops reading, so the pipe never drains).
- * There is no poll event for "pipe empty": this naps briefly, and only while
- * a message is outstanding, never while idle. Polling stdin with no events
- * reports just its hang-up, never mere pending input. */
+ * There is no poll event for "pipe empty": this naps, and only while a
+ * message is outstanding, never while idle. The naps double up to NAP_MAX_MS:
+ * a viewer whose websocketd lags wakes rarely (measured: 2 ms naps made the
+ * waiting the largest CPU cost of 100 lagging viewers). Polling stdin with no
+ * events reports just its hang-up, never mere pending input. */
+enum { NAP_MAX_MS = 16 };
+
 static int wait_drained(void)
 {
     int nap_ms = 0;
@@ -55,7 +59,7 @@ static int wait_drained(void)
     while (!wsio_drained()) {
         if (poll(&in, 1, nap_ms) > 0 && (in.revents & (POLLHUP | POLLERR | POLLNVAL)))
             return -1;
-        nap_ms = nap_ms < 2 ? nap_ms + 1 : 2;
+        nap_ms = nap_ms ? (nap_ms * 2 < NAP_MAX_MS ? nap_ms * 2 : NAP_MAX_MS) : 1;
     }
     return 0;
 }

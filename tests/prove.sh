@@ -2,7 +2,8 @@
 # prove: issue 4's proof in one run, then tests/RESULTS.md written from what the runs printed.
 #   1 fuzzing (tests/fuzz/run.sh)   2 the suite under ASan+UBSan, the unit tests under valgrind
 #   3 faults   4 load with integrity (300 viewers, 10 producers, 60 s)   5 hostile input
-# FUZZ_SECONDS (60) per fuzz target; LOAD_VIEWERS (300), LOAD_PRODUCERS (10), LOAD_SECONDS (60).
+# FUZZ_SECONDS (60) per fuzz target; LOAD_VIEWERS (300), LOAD_PRODUCERS (10), LOAD_SECONDS (60),
+# LOAD_FPS (1 per camera), LOAD_BYTES (20000 per frame).
 # Ends with "N passed, N failed" over every check of every part; exits 1 if any failed.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +12,7 @@ log=$(mktemp -d /tmp/streamweb-prove.XXXXXX)
 . tests/runlib.sh
 export FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 export LOAD_VIEWERS=${LOAD_VIEWERS:-300} LOAD_PRODUCERS=${LOAD_PRODUCERS:-10} LOAD_SECONDS=${LOAD_SECONDS:-60}
+export LOAD_FPS=${LOAD_FPS:-1} LOAD_BYTES=${LOAD_BYTES:-20000}
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 
 # tally NAME FILE: adds the "N passed, N failed" line a make target or script ended with.

@@ -16,8 +16,10 @@
 
 /* websocketd hands messages over without boundaries; when neither `size`
  * nor the image's structure says where a frame ends, the input going quiet
- * this long does (the client waits for each reply, PROTOCOL.md §4). */
-enum { IDLE_MS = 20, HEADER_MAX = 5 << 20 };
+ * for QUIET_MS does (the client waits for each reply, PROTOCOL.md §4).
+ * A message whose end is known but not yet here is declared cut short only
+ * after STALL_MS: a busy host can pause websocketd mid-message. */
+enum { QUIET_MS = 20, STALL_MS = 10000, HEADER_MAX = 5 << 20 };
 
 static const char stored_ok[] = "{\"status\": \"ok\", \"message\": \"Frame stored successfully.\"}";
 
@@ -79,10 +81,11 @@ static void serve(const config *cfg, store *s)
             break;
         }
         struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
-        int wait = upframe_pending(u) ? IDLE_MS : (int)(left < 60000 ? left : 60000);
-        int rc = poll(&p, 1, wait);
+        enum upframe_quiet pending = upframe_pending(u);
+        int wait = pending == UPF_QUIET ? QUIET_MS : pending == UPF_STALLED ? STALL_MS : 60000;
+        int rc = poll(&p, 1, left < wait ? (int)left : wait);
         if (rc == 0) {
-            drain_messages(cfg, s, u, 1);
+            drain_messages(cfg, s, u, pending);
             continue;
         }
         ssize_t n = rc > 0 ? wsio_read(chunk, sizeof chunk) : 0;

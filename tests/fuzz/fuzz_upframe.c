@@ -11,7 +11,8 @@
  *   mode & 7   largest chunk (1 byte .. 64 KiB)
  *   mode & 8   feed the next chunk while a message is held (its frame must stay intact)
  *   mode & 16  tiny limits, so the over-limit paths are reached by small inputs
- *   mode & 32  the input also goes quiet (idle) after every chunk, as when a client awaits each reply */
+ *   mode & 32  the input also goes quiet after every chunk, as when a client awaits each reply
+ *              (a pause, or a stall if byte 1 is odd) */
 #define MODE_FEED_WHILE_HELD 8
 #define MODE_TINY_LIMITS 16
 #define MODE_IDLE_EACH 32
@@ -109,11 +110,11 @@ static void fuzz_framer(const uint8_t *data, size_t size)
         feed_chunk(&r);
         drain(&r, 0);
         if (data[0] & MODE_IDLE_EACH)
-            drain(&r, 1);
+            drain(&r, data[1] & 1 ? UPF_STALLED : UPF_QUIET);
     }
-    drain(&r, 1);
-    /* Idle closes whatever was unfinished. */
-    if (upframe_pending(r.u))
+    drain(&r, UPF_STALLED);
+    /* A stall closes whatever was unfinished. */
+    if (upframe_pending(r.u) != UPF_BUSY)
         abort();
     upframe_free(r.u);
 }

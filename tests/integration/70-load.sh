@@ -87,7 +87,7 @@ check "no ws program left once the viewers are gone" wait_until 5 gone
 expect "no FastCGI process died or was replaced" "$(fcgi_procs)" "$fcgi_before"
 check "every websocketd still running" kill -0 $ws_daemons
 
-echo "# figure load_viewers=$viewers load_producers=$producers load_seconds=$seconds frame_bytes=$bytes"
+echo "# figure load_viewers=$viewers load_producers=$producers camera_fps=$fps load_seconds=$seconds frame_bytes=$bytes"
 echo "# figure uploads_acked=$(kv acked "$work/verify.out") uploads_verified=$(kv found "$work/verify.out") upload_p99_ms=$(kv lat_p99_ms "$work/producers.out")"
 echo "# figure viewer_frames_checked=$(( $(kv msgs "$work/viewers.out") + $(kv initial "$work/viewers.out") )) viewer_skipped=$(kv skipped "$work/viewers.out") viewer_p50_ms=$(kv lat_p50_ms "$work/viewers.out") viewer_p99_ms=$(kv lat_p99_ms "$work/viewers.out")"
 echo "# figure maxforks_refused=$(kv refused "$work/probe.out") websocketd_panics_at_disconnect=$(panics)"

@@ -70,6 +70,9 @@ static const char USAGE[] =
     "exit:         0 every request answered 200 (verify: nothing missing, corrupt or duplicate),\n"
     "              1 otherwise, 2 usage/setup\n";
 
+#define TOOL_NAME "httpload"
+#include "toolkit.h"
+
 /* The form fields besides label, key and file, and the Redis field each is stored as (PROTOCOL.md
    §1, §3). Fields not sent (form NULL) are stored as "". Verify checks entries against this. */
 static const struct field { const char *form, *redis, *value; } fields[] = {
@@ -125,25 +128,10 @@ struct worker {
 struct response { int status, close; size_t body, body_len; };
 enum { BODY_CHUNKED = -2, BODY_TO_CLOSE = -1 };
 
-static _Noreturn void usage(const char *why)
-{
-    fprintf(stderr, "httpload: %s\n%s", why, USAGE);
-    exit(2);
-}
-
 static _Noreturn void die(const char *what, const char *why)
 {
     fprintf(stderr, "httpload: %s: %s\n", what, why);
     exit(2);
-}
-
-static long number(const char *s, const char *what, long min, long max)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v < min || v > max) usage(what);
-    return v;
 }
 
 static int64_t now_ns(clockid_t clock)
@@ -635,12 +623,6 @@ static double run(struct worker *ws)
 }
 
 /* ---- summary ---- */
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
 
 static void add(json_object *o, const char *k, unsigned long long v)
 {

@@ -52,17 +52,26 @@ static const char USAGE[] =
     "  -x N        the first N viewers stall: connect, then never read\n"
     "  -P redis://HOST:PORT  produce frames: -s STREAMS (1) -f FPS per stream (10, 0 = only the\n"
     "              first frame) -b BYTES per frame (100000) -L LABEL (required: the URL's label)\n"
+    "  -C          churn: a viewer closes after its first message and a new one connects in its\n"
+    "              place at once (-n such loops in parallel, for -d seconds); adds cycles,\n"
+    "              cycle_rate (first messages per second) and conn_first_* (connect to first msg)\n"
     "  -j          print the summary as one JSON object\n"
     "frame bytes:  seq (8, BE) | XADD time usec (8, BE) | stream index (4, BE) | random | SHA-256\n"
     "summary:      msgs/bytes/latency count live frames; the first frame per viewer and stream\n"
     "              (the one sent on connect) counts as initial instead; silent = viewers still\n"
     "              open that got nothing in the last 3 s (with -f 0 or no -P: nothing at all);\n"
     "              first_* = time from upgrade to a viewer's first message\n"
+    "signals:      SIGUSR1 starts a window: the live-frame figures so far (msgs, bytes, latency,\n"
+    "              skipped, dup, reorder, corrupt, errors) are forgotten; SIGINT/SIGTERM end the\n"
+    "              run early, with the summary\n"
     "exit:         0 no integrity error, 1 corrupt/dup/reorder/protocol error seen, 2 usage/setup\n";
+
+#define TOOL_NAME "wsload"
+#include "toolkit.h"
 
 static struct {
     long viewers, rate, seconds, stalled, streams, fps, bytes;
-    int json, nh;
+    int json, nh, churn;
     char **hdrs;
     const char *redis, *label;
     char *host, *port, *path;
@@ -76,18 +85,20 @@ static struct {
     unsigned long connected, refused, connect_fail, closed, errors, corrupt, dup, reorder, proto;
     unsigned long msgs_all, initial, produced, produce_fail, produce_missed, by_status[600];
     uint64_t xadd_max_us;
-    unsigned long long bytes_all, initial_bytes, skipped;
+    unsigned long long bytes_all, initial_bytes, skipped, cycles;
     struct samples lat, first;      /* frame latency; time from upgrade to first message */
+    struct samples conn_first;      /* -C: time from connect() to first message */
 } st;
 
 struct rbuf { unsigned char *p; size_t off, len, cap; };
 
 struct conn {
-    int id, fd, state, stalled;
+    int id, fd, state, stalled, recycle;
     uint32_t events;                /* what epoll watches for this fd now */
     int64_t deadline;               /* CLOCK_MONOTONIC ms by which the upgrade must be done */
     int64_t last;                   /* CLOCK_MONOTONIC ms of the last message, 0 = none yet */
     uint64_t opened;                /* CLOCK_MONOTONIC us of the upgrade */
+    uint64_t started;               /* CLOCK_MONOTONIC us of connect() */
     char accept[32];                /* the Sec-WebSocket-Accept we expect */
     struct rbuf in;                 /* bytes read, not yet parsed */
     struct { unsigned char *p; size_t len, cap; int op; } msg;   /* fragments so far */
@@ -97,7 +108,8 @@ struct conn {
 
 static struct conn *conns;
 static int ep = -1, pending, open_now;
-static volatile sig_atomic_t stop;
+static int64_t churn_until;         /* -C: no new connection after this (CLOCK_MONOTONIC ms) */
+static volatile sig_atomic_t stop, window_start;
 static struct json_tokener *tok;
 
 struct notes { int n; char *seen[NOTES]; };
@@ -118,25 +130,10 @@ static struct {
 
 static struct { uint32_t idx; uint64_t seq; size_t n; unsigned char *p; } cache[CACHE_SLOTS];
 
-static _Noreturn void usage(const char *why)
-{
-    fprintf(stderr, "wsload: %s\n%s", why, USAGE);
-    exit(2);
-}
-
 static _Noreturn void die(const char *what, const char *why)
 {
     fprintf(stderr, "wsload: %s: %s\n", what, why);
     exit(2);
-}
-
-static long number(const char *s, const char *what, long min, long max)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v < min || v > max) usage(what);
-    return v;
 }
 
 /* Microseconds: CLOCK_REALTIME for stamps compared across processes, CLOCK_MONOTONIC for timers. */
@@ -294,6 +291,7 @@ static void launch(struct conn *c)
     }
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     set_state(c, ST_CONNECTING);
+    c->started = now_us(CLOCK_MONOTONIC);
     c->deadline = mono_ms() + HANDSHAKE_MS;
     c->events = EPOLLOUT;
     struct epoll_event e = { .events = c->events, .data.u64 = (uint64_t)c->id };
@@ -486,7 +484,14 @@ static void on_message(struct conn *c, const unsigned char *p, size_t n)
     size_t off = 0, ws;
     json_object *hdr = json_prefix(p, n, &off), *key;
     st.msgs_all++, st.bytes_all += n;
-    if (!c->last) add_sample(&st.first, now_us(CLOCK_MONOTONIC), c->opened);
+    if (!c->last) {
+        add_sample(&st.first, now_us(CLOCK_MONOTONIC), c->opened);
+        if (opt.churn) {
+            add_sample(&st.conn_first, now_us(CLOCK_MONOTONIC), c->started);
+            st.cycles++;
+            c->recycle = 1;
+        }
+    }
     c->last = mono_ms();
     if (!hdr) {
         corrupt(c, n, "does not start with a JSON object");
@@ -594,6 +599,16 @@ static void parse_frames(struct conn *c)
     }
 }
 
+/* -C: the viewer got its first message: close (politely) and connect a new one in its place. */
+static void recycle(struct conn *c)
+{
+    static const unsigned char normal[2] = { 0x03, 0xe8 };     /* 1000 */
+    if (send_frame(c, OP_CLOSE, normal, sizeof normal) == 0) drop(c, NULL);
+    c->recycle = 0, c->last = 0;
+    memset(c->next, 0, sizeof c->next);
+    if (mono_ms() < churn_until) launch(c);
+}
+
 static void on_readable(struct conn *c)
 {
     rb_reserve(&c->in, 1 << 16);
@@ -606,6 +621,7 @@ static void on_readable(struct conn *c)
     c->in.len += (size_t)n;
     if (c->state == ST_HEAD && on_head(c) <= 0) return;
     if (!c->stalled) parse_frames(c);
+    if (c->recycle && c->state == ST_OPEN) recycle(c);
 }
 
 static void on_event(struct conn *c, uint32_t ev)
@@ -796,7 +812,7 @@ static void parse_args(int argc, char **argv)
 {
     int c;
     opt.hdrs = xcalloc((size_t)argc, sizeof *opt.hdrs);
-    while ((c = getopt(argc, argv, "n:r:d:H:x:P:s:f:b:L:j")) != -1) {
+    while ((c = getopt(argc, argv, "n:r:d:H:x:P:s:f:b:L:jC")) != -1) {
         switch (c) {
         case 'n': opt.viewers = number(optarg, "bad -n", 0, 2000); break;
         case 'r': opt.rate = number(optarg, "bad -r", 1, 1000000); break;
@@ -812,6 +828,7 @@ static void parse_args(int argc, char **argv)
         case 'b': opt.bytes = number(optarg, "bad -b (52 .. 16 MiB)", MIN_FRAME, MAX_MESSAGE - 4096); break;
         case 'L': opt.label = optarg; break;
         case 'j': opt.json = 1; break;
+        case 'C': opt.churn = 1; break;
         default: usage("bad option");
         }
     }
@@ -832,8 +849,17 @@ static void raise_nofile(void)
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop = 1;
+    if (sig == SIGUSR1) window_start = 1;
+    else stop = 1;
+}
+
+/* SIGUSR1: the figures of the live frames start again from here (connects are kept). */
+static void start_window(void)
+{
+    window_start = 0;
+    st.msgs_all = st.initial = st.bytes_all = st.initial_bytes = st.skipped = 0;
+    st.dup = st.reorder = st.corrupt = st.errors = 0;
+    st.lat.n = 0;
 }
 
 /* ---- main loop ---- */
@@ -865,14 +891,16 @@ static double run(void)
     int64_t t0 = mono_ms(), end = 0, swept = t0, now;
     long launched = 0;
     while (!stop) {
+        if (window_start) start_window();
         now = mono_ms();
         while (launched < opt.viewers && now >= t0 + launched * 1000 / opt.rate) {
             conns[launched].stalled = launched < opt.stalled;
             launch(&conns[launched++]);
         }
         if (now - swept >= 100) expire_handshakes(swept = now);
-        if (!end && launched == opt.viewers && !pending) end = now + opt.seconds * 1000;
-        if (end && (now >= end || (!open_now && opt.viewers))) break;  /* nobody left to watch */
+        if (!end && launched == opt.viewers && (!pending || opt.churn)) end = now + opt.seconds * 1000;
+        if (opt.churn && end) churn_until = end;
+        if (end && (now >= end || (!open_now && !pending && opt.viewers))) break;  /* nobody left */
         int64_t wake = end ? end : launched < opt.viewers ? t0 + launched * 1000 / opt.rate : now + 100;
         wake = wake < now + 100 ? wake : now + 100;
         dispatch((int)(wake > now ? wake - now : 0));
@@ -881,12 +909,6 @@ static double run(void)
 }
 
 /* ---- summary ---- */
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
 
 static json_object *ms(double us)
 {
@@ -947,6 +969,13 @@ static json_object *summary(double elapsed)
     json_object_object_add(o, "xadd_max_ms", ms((double)st.xadd_max_us));
     snprintf(s, sizeof s, "%.2f", elapsed);
     json_object_object_add(o, "elapsed_s", json_object_new_double_s(elapsed, s));
+    if (opt.churn) {
+        add(o, "cycles", st.cycles);
+        snprintf(s, sizeof s, "%.1f", elapsed > 0 ? (double)st.cycles / elapsed : 0);
+        json_object_object_add(o, "cycle_rate", json_object_new_double_s((double)st.cycles / elapsed, s));
+        json_object_object_add(o, "conn_first_p50_ms", pct(&st.conn_first, 50));
+        json_object_object_add(o, "conn_first_p99_ms", pct(&st.conn_first, 99));
+    }
     for (int i = 0; i < 600; i++) {
         if (!st.by_status[i]) continue;
         snprintf(s, sizeof s, "%d", i);
@@ -983,6 +1012,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    signal(SIGUSR1, on_signal);
     tok = json_tokener_new();
     if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0) die("epoll", strerror(errno));
     conns = xcalloc(opt.viewers ? (size_t)opt.viewers : 1, sizeof *conns);

@@ -253,9 +253,11 @@ static void test_idle(void)
     CHECK(!upframe_pending(u), "whitespace awaits nothing");
     upframe_feed(u, "{\"seq\":2}", 9);
     drain(u, 0, &e);
-    CHECK(e.n == 0 && upframe_pending(u), "a header alone awaits its delimiter or idle");
-    drain(u, 1, &e);
-    CHECK(e.errors == 1 && e.n == 1, "a header alone at idle is an error");
+    CHECK(e.n == 0 && upframe_pending(u) == UPF_STALLED, "a header alone awaits its delimiter or a stall");
+    drain(u, UPF_QUIET, &e);
+    CHECK(e.n == 0, "a header alone survives a pause");
+    drain(u, UPF_STALLED, &e);
+    CHECK(e.errors == 1 && e.n == 1, "a header alone at a stall is an error");
     events_free(&e);
     upframe_feed(u, "{\"seq\":3}--IMG--hello, ", 23);
     drain(u, 0, &e);
@@ -268,6 +270,39 @@ static void test_idle(void)
     events_free(&e);
     upframe_free(u);
     buf_free(&want);
+}
+
+/* A pause mid-message ends nothing whose end is known to be ahead (a sized frame, an image,
+ * a header): only a stall does. A frame of no known shape ends at a pause. */
+static void test_pause(void)
+{
+    buf in, img;
+    buf_init(&in);
+    buf_init(&img);
+    make_jpeg(&img, 1, 5, 40);
+    buf_printf(&in, "{\"seq\":7,\"size\":%zu}--IMG--", img.len);
+    buf_append(&in, img.data, img.len);
+    buf_printf(&in, "{\"seq\":8}--IMG--");
+    buf_append(&in, img.data, img.len);
+    size_t second = in.len - img.len;           /* the unsized image starts here */
+    size_t cuts[] = { 5, 20, 30, 40, second - 3, second + 10, in.len - 1 };
+    for (size_t c = 0; c < sizeof cuts / sizeof *cuts; c++) {
+        upframe *u = upframe_new(MAXF, MAXH);
+        events e = {0};
+        upframe_feed(u, in.data, cuts[c]);
+        drain(u, 0, &e);
+        CHECK(upframe_pending(u) == UPF_STALLED, "cut at %zu: awaits a stall, not a pause", cuts[c]);
+        drain(u, UPF_QUIET, &e);
+        upframe_feed(u, in.data + cuts[c], in.len - cuts[c]);
+        drain(u, 0, &e);
+        CHECK(e.n == 2 && e.errors == 0 && is_message(&e.ev[0], 7, &img) && is_message(&e.ev[1], 8, &img),
+              "cut at %zu: a pause split nothing (%d events, %d errors)", cuts[c], e.n, e.errors);
+        CHECK(upframe_pending(u) == UPF_BUSY, "cut at %zu: nothing pending", cuts[c]);
+        events_free(&e);
+        upframe_free(u);
+    }
+    buf_free(&in);
+    buf_free(&img);
 }
 
 /* The outstanding frame must survive upframe_feed (which may grow the buffer). */
@@ -293,7 +328,7 @@ static void test_lifetime(void)
 
 /* A bad message then a good one: exactly one error, saying `want`, and the
  * good message intact; fed in reads, with the memory bound checked after each. */
-static void check_bad(const char *what, const buf *bad, int idle_between, const char *want)
+static void check_bad(const char *what, const buf *bad, int idle_between /* a quiet level */, const char *want)
 {
     buf good, img;
     buf_init(&good);
@@ -307,7 +342,7 @@ static void check_bad(const char *what, const buf *bad, int idle_between, const 
         CHECK(upframe_buffered(u) <= MAXH + MAXF + 1000, "%s: %zu bytes buffered", what, upframe_buffered(u));
     }
     if (idle_between)
-        drain(u, 1, &e);
+        drain(u, idle_between, &e);
     upframe_feed(u, good.data, good.len);
     drain(u, 0, &e);
     CHECK(e.errors == 1, "%s: %d errors", what, e.errors);
@@ -332,33 +367,33 @@ static void test_errors(void)
 #define JPEG buf_append(&b, img.data, img.len)
 #define REPEAT(n, s) for (int i_ = 0; i_ < (n); i_++) PUTS(s)
     BAD("bad JSON, image frame", 0, "Invalid JSON header", PUTS("{\"seq\":1,\"x\":nope}--IMG--"); JPEG);
-    BAD("bad JSON, raw frame", 1, "Invalid JSON header", PUTS("{\"seq\":1,}--IMG--raw bytes"));
+    BAD("bad JSON, raw frame", UPF_QUIET, "Invalid JSON header", PUTS("{\"seq\":1,}--IMG--raw bytes"));
     BAD("bad JSON, no delimiter", 0, "Invalid JSON header", PUTS("{\"x\":nope}"); JPEG);
-    BAD("unterminated header", 1, "Invalid JSON header", PUTS("{\"seq\":1,\"a\":[{"));
+    BAD("unterminated header", UPF_STALLED, "Invalid JSON header", PUTS("{\"seq\":1,\"a\":[{"));
     BAD("no delimiter, image", 0, "missing --IMG-- delimiter", PUTS("{\"seq\":1}"); JPEG);
     BAD("no delimiter, text", 0, "missing --IMG-- delimiter", PUTS("{\"seq\":1}\n"));
     BAD("no delimiter, sized", 0, "missing --IMG-- delimiter", PUTS("{\"seq\":1,\"size\":3}x{}"));
-    BAD("short delimiter", 1, "missing --IMG-- delimiter", PUTS("{\"seq\":1}--IM"));
+    BAD("short delimiter", UPF_STALLED, "missing --IMG-- delimiter", PUTS("{\"seq\":1}--IM"));
     BAD("size too large", 0, "frame larger than MAX_FRAME_BYTES (4096)",
         PUTS("{\"size\":20000}--IMG--"); REPEAT(2000, "{--IMG--}\n"));
     BAD("size too large, no delimiter", 0, "larger", PUTS("{\"size\":5000}"); REPEAT(500, "-{IMG}-\n\n\n"));
-    BAD("size huge", 1, "larger", PUTS("{\"size\":99999999999999999999999}--IMG--"));
+    BAD("size huge", UPF_STALLED, "larger", PUTS("{\"size\":99999999999999999999999}--IMG--"));
     BAD("size negative, image", 0, "negative", PUTS("{\"seq\":1,\"size\":-4}--IMG--"); JPEG);
-    BAD("size negative, raw", 1, "negative", PUTS("{\"seq\":1,\"size\":-4}--IMG--abcd"));
-    BAD("size a string", 1, "integer", PUTS("{\"size\":\"4\"}--IMG--abcd"));
+    BAD("size negative, raw", UPF_QUIET, "negative", PUTS("{\"seq\":1,\"size\":-4}--IMG--abcd"));
+    BAD("size a string", UPF_QUIET, "integer", PUTS("{\"size\":\"4\"}--IMG--abcd"));
     BAD("size a fraction", 0, "integer", PUTS("{\"size\":1.5}--IMG--"); JPEG);
-    BAD("frame short of size", 1, "shorter", PUTS("{\"size\":100}--IMG--abc"));
+    BAD("frame short of size", UPF_STALLED, "shorter", PUTS("{\"size\":100}--IMG--abc"));
     BAD("header too large", 0, "header larger than 256",
         PUTS("{\"seq\":1,\"pad\":\""); REPEAT(300, "}{--IMG--"); PUTS("\"}--IMG--"); JPEG);
-    BAD("header too large, never closed", 1, "header larger than 256", REPEAT(30000, "{"));
+    BAD("header too large, never closed", UPF_STALLED, "header larger than 256", REPEAT(30000, "{"));
     BAD("image over the limit", 0, "frame larger than MAX_FRAME_BYTES", PUTS("{\"seq\":1}--IMG--");
         make_jpeg(&b, 0, 1, 5000));
-    BAD("image over the limit, cut short", 1, "frame larger than MAX_FRAME_BYTES", PUTS("{\"seq\":1}--IMG--");
+    BAD("image over the limit, cut short", UPF_STALLED, "frame larger than MAX_FRAME_BYTES", PUTS("{\"seq\":1}--IMG--");
         make_jpeg(&b, 0, 1, 5000); b.len -= 2; PUTS("\xFF\xC4"));
-    BAD("raw frame over the limit", 1, "frame larger than MAX_FRAME_BYTES", PUTS("{\"seq\":1}--IMG--");
+    BAD("raw frame over the limit", UPF_QUIET, "frame larger than MAX_FRAME_BYTES", PUTS("{\"seq\":1}--IMG--");
         REPEAT(1000, "abcdefgh"));
     BAD("garbage before header", 0, "expected a JSON header", PUTS("garbage\x01\x02 ]"));
-    BAD("garbage at idle", 1, "expected a JSON header", PUTS("\r\n junk"));
+    BAD("garbage at idle", UPF_QUIET, "expected a JSON header", PUTS("\r\n junk"));
     BAD("array header", 0, "expected a JSON header", PUTS("[1,2]"));
     buf_free(&b);
     buf_free(&img);
@@ -369,6 +404,7 @@ int main(void)
     test_single();
     test_stream();
     test_idle();
+    test_pause();
     test_lifetime();
     test_errors();
     return test_report("upframe");
