@@ -46,7 +46,8 @@ load_section() {
   echo "|---|---|"
   local k
   for k in load_viewers load_producers camera_fps load_seconds frame_bytes uploads_acked uploads_verified upload_p99_ms \
-           viewer_frames_checked viewer_skipped viewer_p50_ms viewer_p99_ms maxforks_refused; do
+           viewer_frames_checked viewer_skipped viewer_p50_ms viewer_p99_ms maxforks_refused \
+           websocketd_panics_at_disconnect; do
     echo "| $k | $(figure "$k") |"
   done
   echo
