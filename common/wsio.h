@@ -27,6 +27,11 @@ int wsio_send_closing(const char *reason, const char *msg);
 /* Whether websocketd has taken everything written so far. */
 bool wsio_drained(void);
 
+/* Before the program ends a connection itself (refusal, timeout): reads and
+ * drops what the client still sends until it is quiet or gone, so that
+ * websocketd closes a socket with nothing unread (see wsio.c). */
+void wsio_linger(void);
+
 /* Reads what stdin has (after poll said so): >0 bytes, 0 the viewer left, -1 error. */
 ssize_t wsio_read(void *dst, size_t cap);
 

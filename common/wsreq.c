@@ -118,5 +118,6 @@ int wsreq_accept(wsreq *r, const char *prefix, int nparams, const config *cfg, s
         return 0;
     LOG_INFO("refused %s: %s", r->peer, why);
     wsio_send_error(why);
+    wsio_linger();
     return -1;
 }

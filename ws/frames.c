@@ -106,8 +106,10 @@ int main(void)
     store *s = store_new(cfg.redis_url, cfg.redis_timeout_ms);
     /* Uploads always need a token, whatever WS_VIEWER_AUTH says. */
     int rc = wsreq_accept(&req, "/ws/frames", 0, &cfg, s, true) < 0;
-    if (rc == 0)
+    if (rc == 0) {
         serve(&cfg, s);
+        wsio_linger();
+    }
     wsreq_free(&req);
     store_free(s);
     return rc;

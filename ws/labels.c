@@ -197,6 +197,7 @@ int main(void)
     if (rc == 0) {
         viewer v = { .cfg = &cfg, .s = s, .label = req.label };
         watch(&v);
+        wsio_linger();
         free_streams(&v);
     }
     wsreq_free(&req);

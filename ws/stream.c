@@ -168,6 +168,7 @@ int main(void)
         stream_key_build(&rkey, req.label, req.key);
         session ss = { .cfg = &cfg, .s = s, .rkey = rkey.data, .last_id = "" };
         serve(&ss);
+        wsio_linger();
     }
     buf_free(&rkey);
     wsreq_free(&req);
