@@ -52,7 +52,8 @@ for s in "${hostile_scripts[@]}"; do run_script_all "$s"; done
 
 echo "writing tests/RESULTS.md"
 . tests/prove-report.sh
-write_report >tests/RESULTS.md
+# Into a temporary file first: truncating RESULTS.md would make the tree look dirty to the report.
+write_report >"$log/RESULTS.md" && mv "$log/RESULTS.md" tests/RESULTS.md
 
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]} (logs in $log)"
 [ "$failed" -eq 0 ] && rm -rf "$log"
