@@ -5,6 +5,7 @@
 #include "fcgi_run.h"
 #include "form.h"
 #include "upload.h"
+#include "xalloc.h"
 
 typedef struct app {
     config cfg;
@@ -73,6 +74,8 @@ int main(void)
 {
     app a;
     config_load_or_exit(&a.cfg, "frames.fcgi");
+    /* Each upload allocates and frees its frame twice (form, Redis command). */
+    xalloc_keep_heap(FRAME_HEAP_KEEP_BYTES);
     a.store = store_new(a.cfg.redis_url, a.cfg.redis_timeout_ms);
     int rc = fcgi_run(handle, &a, a.cfg.fcgi_workers);
     store_free(a.store);

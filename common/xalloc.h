@@ -10,4 +10,11 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* For programs that allocate and free a frame's worth of memory per request
+ * or message: keeps up to bytes of freed heap instead of handing it back to
+ * the kernel each time (see xalloc.c). */
+void xalloc_keep_heap(size_t bytes);
+/* What the frame programs keep: frames of a few MB, typical camera frames. */
+enum { FRAME_HEAP_KEEP_BYTES = 4 << 20 };
+
 #endif

@@ -13,6 +13,7 @@
 #include "upload.h"
 #include "wsio.h"
 #include "wsreq.h"
+#include "xalloc.h"
 
 /* websocketd hands messages over without boundaries; when neither `size`
  * nor the image's structure says where a frame ends, the input going quiet
@@ -102,6 +103,8 @@ int main(void)
     config cfg;
     wsreq req;
     config_load_or_exit(&cfg, "ws-frames");
+    /* Each upload allocates and frees its frame twice (framer, Redis command). */
+    xalloc_keep_heap(FRAME_HEAP_KEEP_BYTES);
     wsio_init(true);
     store *s = store_new(cfg.redis_url, cfg.redis_timeout_ms);
     /* Uploads always need a token, whatever WS_VIEWER_AUTH says. */

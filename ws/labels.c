@@ -21,7 +21,7 @@ enum { RESCAN_MS = 5000, RETRY_MS = 250 };
 typedef struct stream {
     char *rkey;
     char *name;       /* decoded stream key, sent as "key" */
-    char last[64];    /* newest entry delivered; "0-0" before the first */
+    char last[64];    /* newest entry delivered; "" before the first */
 } stream;
 
 typedef struct viewer {
@@ -45,7 +45,7 @@ static void free_streams(viewer *v)
 }
 
 /* Re-reads the label's streams, keeping what was delivered per stream. New
- * streams start at "0-0", so the next XREAD returns at once for them. */
+ * streams start with nothing delivered: catch_up() sends their newest entry. */
 static int rescan(viewer *v)
 {
     strlist rkeys, names;
@@ -60,7 +60,6 @@ static int rescan(viewer *v)
     for (size_t i = 0; i < rkeys.n; i++) {
         next[i].rkey = xstrdup(rkeys.v[i]);
         next[i].name = xstrdup(names.v[i]);
-        strcpy(next[i].last, "0-0");
         for (size_t j = 0; j < v->n; j++)
             if (strcmp(v->streams[j].rkey, rkeys.v[i]) == 0)
                 strcpy(next[i].last, v->streams[j].last);
@@ -115,6 +114,32 @@ static int deliver(viewer *v, const char *rkey, const frame_entry *first, int is
     if (found > 0)
         store_entry_free(&newer);
     return rc;
+}
+
+/* The newest entry of every stream that has had none delivered yet: one
+ * XREVRANGE each, so a new viewer gets one frame per camera at once (an
+ * XREAD from the start would bring the oldest entries first). -1 on a Redis
+ * failure, -2 when the viewer is gone. */
+static int catch_up(viewer *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        stream *st = &v->streams[i];
+        if (st->last[0])
+            continue;
+        store_entry e;
+        int found = store_newest(v->s, st->rkey, NULL, &e);
+        if (found < 0)
+            return -1;
+        if (found == 0) { /* emptied meanwhile: anything new is next */
+            strcpy(st->last, "0-0");
+            continue;
+        }
+        int rc = send_entry(st, &e.e);
+        store_entry_free(&e);
+        if (rc < 0)
+            return -2;
+    }
+    return 0;
 }
 
 /* Redis failed: tell the viewer once, then pause before retrying (the store
@@ -178,6 +203,11 @@ static void watch(viewer *v)
             }
             rescan_at = now + RESCAN_MS;
         }
+        int caught = catch_up(v);
+        if (caught == -2 || (caught < 0 && redis_trouble(v) < 0))
+            return;
+        if (caught < 0)
+            continue;
         long long until = rescan_at < session_end ? rescan_at : session_end;
         /* BLOCK 0 would mean forever */
         if (wait_and_deliver(v, until - now > 1 ? (int)(until - now) : 1) < 0)
@@ -190,6 +220,8 @@ int main(void)
     config cfg;
     wsreq req;
     config_load_or_exit(&cfg, "ws-labels");
+    /* Every frame comes in a Redis reply that is allocated and freed. */
+    xalloc_keep_heap(FRAME_HEAP_KEEP_BYTES);
     wsio_init(false);
     /* Viewers read; a replica may serve them (REDIS_READ_URL). */
     store *s = store_new(cfg.redis_read_url, cfg.redis_timeout_ms);

@@ -12,6 +12,7 @@
 #include "store.h"
 #include "wsio.h"
 #include "wsreq.h"
+#include "xalloc.h"
 
 enum { LINE_MAX_BYTES = 64 << 10 };
 
@@ -159,6 +160,8 @@ int main(void)
     wsreq req;
     buf rkey;
     config_load_or_exit(&cfg, "ws-stream");
+    /* Every frame comes in a Redis reply that is allocated and freed. */
+    xalloc_keep_heap(FRAME_HEAP_KEEP_BYTES);
     wsio_init(false);
     /* Viewers read; a replica may serve them (REDIS_READ_URL). */
     store *s = store_new(cfg.redis_read_url, cfg.redis_timeout_ms);

@@ -43,6 +43,12 @@ expect_match "header: key, every field as stored, width/height strings" "$r" \
   '\{"key": "camA", "warnings": "\[\\"w\\"\]", "cone_polygons": "", "pole_polygons": "", "detection_items": "", "width": "1280", "height": "720"\}'
 expect_match "header: fields another producer left out are \"\"" "$r" '\{"key": "camB", "warnings": "", .*"width": "", "height": ""\}'
 
+# A camera with history: only its newest entry is sent at connect, once.
+for n in old1 old2 newest; do printf '%s' "$n" >"$work/h-$n"; xadd hist cam "$work/h-$n"; done
+r=$(ws "/ws/labels/hist" recv:1 sleep:700)
+expect "history: one frame at connect" "$(grep -c '^BINARY' <<<"$r")" 1
+expect_match "history: ... and it is the newest" "$r" "IMG 6 $(sha256sum <"$work/h-newest" | cut -d' ' -f1)"
+
 # Push: a frame written while connected arrives within 50 ms, exactly once.
 WSOPTS=(-t -T 20000 -H "Authorization: Bearer $tok")
 ws "/ws/labels/site" recv:7 sleep:1500 >"$work/push.out" &
