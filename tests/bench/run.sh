@@ -288,13 +288,20 @@ row4() {
 
 # ---- row 7: connect cost ----
 # wsload -C: each of K loops connects, waits for its first frame, closes, connects again.
+# Also watched: websocketd's resident memory across the churn. websocketd 0.4.1 leaves its stdout
+# reader parked, with its 10 MiB buffer, whenever a message is in flight as a viewer leaves.
+rss_kb() { sed -nE 's/^VmRSS:[[:space:]]*([0-9]+) kB/\1/p' "/proc/$1/status" 2>/dev/null; }
 row7() {
-  local i k
+  local i k wsd rss0 rss_max=0 r conns=0 alive=yes
   seed push
+  wsd=$(root_pid ws-labels); rss0=$(rss_kb "$wsd")
   for i in $(seq "$RUNS"); do
     for k in 1 16; do
       run_client "$out/r7_k${k}_$i" "$tools/wsload" -C -n "$k" -r 1000 -d "$SECS" "$WSBASE/ws/labels/push?token=$TOKEN"
       settle
+      conns=$(( conns + $(kv connected "$out/r7_k${k}_$i") ))
+      r=$(rss_kb "$wsd"); [ -n "$r" ] || alive="no (killed)"
+      [ "${r:-0}" -gt "$rss_max" ] && rss_max=$r
     done
   done
   local one many p50 rate errs
@@ -305,6 +312,8 @@ row7() {
     "$p50" - - "≤ 5 ms" "$(verdict le "$p50" 5)"
   row 7 "connect: new viewers/s, 16 loops (p50 upgrade → first $(med first_p50_ms "${many[@]}") ms; refused+failed $errs; client CPU $(med client_cpu_s "${many[@]}") s)" \
     "$rate" - - "≥ 200/s" "$(verdict ge "$rate" 200)"
+  row 7 "websocketd /ws/labels: RSS kept per churned connection, KB (RSS ${rss0:-?} → max $rss_max KB over $conns connections; still running: $alive)" \
+    "$(calc "(${rss_max} - ${rss0:-0}) / ($conns + 0.000001)" %.0f)" - - - -
 }
 
 # ---- report ----
