@@ -208,6 +208,7 @@ static void watch(viewer *v)
             return;
         if (caught < 0)
             continue;
+        now = wsio_now_ms(); /* catching up may have sent many large frames */
         long long until = rescan_at < session_end ? rescan_at : session_end;
         /* BLOCK 0 would mean forever */
         if (wait_and_deliver(v, until - now > 1 ? (int)(until - now) : 1) < 0)
