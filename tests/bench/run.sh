@@ -69,6 +69,7 @@ stack_stop() {
   rm -rf "$STACK_DIR"
 }
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+redis_cpu() { rcli INFO cpu | tr -d '\r' | awk -F: '/^used_cpu_(user|sys):/ { s += $2 } END { printf "%.3f", s }'; }
 xadd_calls() { rcli INFO commandstats | tr -d '\r' | sed -nE 's/^cmdstat_xadd:calls=([0-9]+).*/\1/p' | grep . || echo 0; }
 commands_total() { rcli INFO stats | tr -d '\r' | sed -nE 's/^total_commands_processed:([0-9]+)/\1/p'; }
 
@@ -85,6 +86,24 @@ run_client() {
   client "$@"
   wait "$client_pid"
   raw+=("$(basename "$1"): $(head -c 600 "$1")")
+}
+# measured_client OUTFILE CMD...: run_client, and what the suite's processes and Redis spent in CPU
+# meanwhile, appended to OUTFILE as suite_cpu_<group>_s= and redis_cpu_s=.
+measured_client() {
+  local f=$1 r0
+  snapshot "$f.s0" nopss; r0=$(redis_cpu)
+  client "$@"
+  wait "$client_pid"
+  snapshot "$f.s1" nopss
+  cpu_window "$f.s0" "$f.s1" "$f.cpu"
+  echo "redis_cpu_s=$(calc "$(redis_cpu) - $r0" %.3f)" >>"$f.cpu"
+  echo " $(tr '\n' ' ' <"$f.cpu")" >>"$f"
+  raw+=("$(basename "$f"): $(tr '\n' ' ' <"$f" | head -c 1000)")
+}
+# per_op KEY FILE...: median over the runs of KEY's CPU seconds per ok request, in µs.
+per_op() {
+  local k=$1 f; shift
+  for f in "$@"; do calc "1e6 * $(kv "$k" "$f") / ($(kv ok "$f") + 1e-9)" %.1f; echo; done | median
 }
 ws_children() { proc_scan; local n=0 p; for p in $(tree "$(root_pid ws-labels)"); do n=$((n + 1)); done; echo $((n - 1)); }
 # Waits until the last run's viewers are gone, so runs do not overlap.
@@ -114,11 +133,12 @@ row1() {
   for c in 8 32; do
     for i in $(seq "$RUNS"); do
       # The fields httpload sends (tests/tools/httpload.c), so the XADDs are the same.
-      run_client "$out/r1_c${c}_ceil_$i" "$tools/xaddload" -c "$c" -d "$SECS" -b "$BYTES" -m "$MAXLEN" \
+      measured_client "$out/r1_c${c}_ceil_$i" "$tools/xaddload" -c "$c" -d "$SECS" -b "$BYTES" -m "$MAXLEN" \
         -L bench1 -k ceil -K -W 640 -H 480 -F 'warnings=[]' \
         -F 'detection_items=[{"label": "person", "confidence": 0.9, "bbox": [10, 20, 110, 220]}]' "$REDIS_URL"
       calls=$(xadd_calls)
-      run_client "$out/r1_c${c}_http_$i" "$tools/httpload" -c "$c" -d "$SECS" -b "$BYTES" -t "$TOKEN" \
+      # -R: one random frame per connection, as xaddload sends one frame throughout.
+      measured_client "$out/r1_c${c}_http_$i" "$tools/httpload" -R -c "$c" -d "$SECS" -b "$BYTES" -t "$TOKEN" \
         -L bench1 "http://127.0.0.1:$PORT/frames"
       echo "xadd_delta=$(( $(xadd_calls) - calls ))" >>"$out/r1_c${c}_http_$i"
     done
@@ -141,18 +161,33 @@ row1() {
       "$([ "$c" = 8 ] && verdict le "$p99" 10 || echo -)"
     row 1 "POST /frames, $c conns: errors, runs where XADDs ≠ 200s" "$errs, $mism" - - "0, 0" \
       "$(verdict eval '[ "$errs" = 0 ] && [ "$mism" = 0 ]')"
+    row1_cpu "$c" "$crate"
   done
+}
+
+# row1_cpu CONNS CEILING: CPU per upload of each part, and the most uploads/s this machine allows
+# even if frames.fcgi cost nothing: all cores busy with the load client, nginx and Redis alone,
+# and neither of the single-threaded two (Redis, the one nginx worker) past one core.
+row1_cpu() {
+  local c=$1 crate=$2 h e cl ng fc rd ecl erd bound
+  mapfile -t h < <(runs "r1_c${c}_http"); mapfile -t e < <(runs "r1_c${c}_ceil")
+  cl=$(per_op client_cpu_s "${h[@]}") ng=$(per_op suite_cpu_nginx_s "${h[@]}") fc=$(per_op suite_cpu_fcgi_s "${h[@]}")
+  rd=$(per_op redis_cpu_s "${h[@]}") ecl=$(per_op client_cpu_s "${e[@]}") erd=$(per_op redis_cpu_s "${e[@]}")
+  bound=$(calc "m = $(nproc) * 1e6 / ($cl + $ng + $rd); n = 1e6 / ($ng + 1e-9); r = 1e6 / ($rd + 1e-9);
+    if (n < m) m = n; if (r < m) m = r; m" %.0f)
+  row 1 "POST /frames, $c conns: CPU µs per upload: client $cl, nginx $ng, FastCGI $fc, Redis $rd (ceiling: client $ecl, Redis $erd); uploads/s possible here if FastCGI cost nothing" \
+    "$bound" "$crate" "$(calc "100 * $bound / $crate" %.1f) %" - -
 }
 
 # ---- row 2: /ws/frames send-and-wait vs one XADD loop ----
 row2() {
   local i c calls
   for i in $(seq "$RUNS"); do
-    run_client "$out/r2_ceil_$i" "$tools/xaddload" -c 1 -d "$SECS" -b "$BYTES" -m "$MAXLEN" -L bench2 -k ceil \
+    measured_client "$out/r2_ceil_$i" "$tools/xaddload" -c 1 -d "$SECS" -b "$BYTES" -m "$MAXLEN" -L bench2 -k ceil \
       -W 1280 -H 720 "$REDIS_URL"      # what wsupload's header stores
     for c in 1 4; do
       calls=$(xadd_calls)
-      run_client "$out/r2_c${c}_$i" "$tools/wsupload" -c "$c" -d "$SECS" -b "$BYTES" -L bench2 -k ws \
+      measured_client "$out/r2_c${c}_$i" "$tools/wsupload" -c "$c" -d "$SECS" -b "$BYTES" -L bench2 -k ws \
         "$WSBASE/ws/frames?token=$TOKEN"
       echo "xadd_delta=$(( $(xadd_calls) - calls ))" >>"$out/r2_c${c}_$i"
     done
@@ -171,6 +206,15 @@ row2() {
   row 2 "/ws/frames, 4 conns: uploads/s, p50 ms (client CPU $(med client_cpu_s "${four[@]}") s)" \
     "$rate4, $(med lat_p50_ms "${four[@]}")" "$crate" "$(calc "100 * $rate4 / $crate" %.1f) %" - -
   row 2 "/ws/frames: errors + runs where XADDs ≠ ok replies" "$errs" - - 0 "$(verdict [ "$errs" = 0 ])"
+  local k parts key fs
+  for k in 1 4; do
+    mapfile -t fs < <(runs "r2_c$k")
+    parts=$(for g in client_cpu nginx websocketd ws redis_cpu; do
+      case $g in client_cpu|redis_cpu) key=${g}_s ;; *) key=suite_cpu_${g}_s ;; esac
+      printf '%s %s, ' "${g%_cpu}" "$(per_op "$key" "${fs[@]}")"; done)
+    row 2 "/ws/frames, $k conn(s): suite CPU µs per upload (${parts%, }; ceiling: client $(per_op client_cpu_s "${e[@]}"), Redis $(per_op redis_cpu_s "${e[@]}"))" \
+      "$(per_op suite_cpu_s "${fs[@]}")" - - - -
+  done
 }
 
 # ---- rows 3, 5, 6: push to N viewers, with PSS and suite CPU while frames flow ----
@@ -230,9 +274,12 @@ row3() {
 }
 
 row5() {
-  local idle n fs pss per wsl base
+  local idle n fs pss per wsl base wsd
+  idle=$(snap_total pss "$out/start.snap")
+  row 5 "memory: PSS idle, just started, MB ($(for g in nginx fcgi websocketd ws; do printf '%s %s ' "$g" "$(calc "$(kv pss_$g "$out/start.snap") / 1024" %.1f)"; done))" \
+    "$(calc "$idle / 1024" %.1f)" - - "≤ 15 MB" "$(verdict le "$(calc "$idle / 1024")" 15)"
   idle=$(snap_total pss "$out/idle.snap")
-  row 5 "memory: PSS idle, MB ($(for g in nginx fcgi websocketd ws; do printf '%s %s ' "$g" "$(calc "$(kv pss_$g "$out/idle.snap") / 1024" %.1f)"; done))" \
+  row 5 "memory: PSS idle after rows 1-2 (uploads), MB ($(for g in nginx fcgi websocketd ws; do printf '%s %s ' "$g" "$(calc "$(kv pss_$g "$out/idle.snap") / 1024" %.1f)"; done))" \
     "$(calc "$idle / 1024" %.1f)" - - "≤ 15 MB" "$(verdict le "$(calc "$idle / 1024")" 15)"
   for n in $VIEWERS; do
     [ "$n" -ge 100 ] || continue
@@ -242,19 +289,21 @@ row5() {
     per=$(for f in "${fs[@]}"; do calc "($(snap_total pss "$f.s0") - $(snap_total pss "$f.idle")) / $n / 1024" %.3f; echo; done | median)
     wsl=$(for f in "${fs[@]}"; do calc "$(kv pss_ws "$f.s0") / ($(kv n_ws "$f.s0") + 1e-9) / 1024" %.2f; echo; done | median)
     base=$(for f in "${fs[@]}"; do snap_total pss "$f.idle"; done | median)
-    row 5 "memory: PSS with $n viewers, MB; per added viewer (baseline before the run $(calc "$base / 1024" %.1f) MB; one ws-labels $wsl MB; websocketd $(calc "$(med pss_websocketd "${fs[@]/%/.s0}") / 1024" %.1f) MB)" \
+    wsd=$(for f in "${fs[@]}"; do calc "($(kv pss_websocketd "$f.s0") - $(kv pss_websocketd "$f.idle")) / $n / 1024" %.3f; echo; done | median)
+    row 5 "memory: PSS with $n viewers, MB; per added viewer (baseline before the run $(calc "$base / 1024" %.1f) MB; one ws-labels $wsl MB; websocketd $(calc "$(med pss_websocketd "${fs[@]/%/.s0}") / 1024" %.1f) MB, of it per added viewer $wsd MB)" \
       "$(calc "$pss / 1024" %.1f); $per" - - "≤ 0.5 MB/viewer" "$(verdict le "$per" 0.5)"
   done
 }
 
 row6() {
-  local n fs cpu gb per parts
+  local n fs cpu gb per parts wsd
   for n in $VIEWERS; do
     mapfile -t fs < <(runs "r3_n$n" | sed 's/$/.cpu/')
     cpu=$(med suite_cpu_s "${fs[@]}") gb=$(med gb "${fs[@]}")
     per=$(for f in "${fs[@]}"; do calc "$(kv suite_cpu_s "$f") / ($(kv gb "$f") + 1e-9)" %.3f; echo; done | median)
     parts=$(for g in nginx websocketd ws; do printf '%s %s ' "$g" "$(med suite_cpu_${g}_s "${fs[@]}")"; done)
-    row 6 "CPU per GB delivered, $n viewers: s/GB (${parts}s over $(med window_s "${fs[@]}") s, $gb GB)" \
+    wsd=$(for f in "${fs[@]}"; do calc "$(kv suite_cpu_websocketd_s "$f") / ($(kv gb "$f") + 1e-9)" %.3f; echo; done | median)
+    row 6 "CPU per GB delivered, $n viewers: s/GB (${parts}s over $(med window_s "${fs[@]}") s, $gb GB; websocketd alone $wsd s/GB)" \
       "$per" - - "≤ 0.5 s/GB" "$(verdict le "$per" 0.5)"
   done
 }
@@ -291,10 +340,29 @@ row4() {
 # Also watched: websocketd's resident memory across the churn. websocketd 0.4.1 leaves its stdout
 # reader parked, with its 10 MiB buffer, whenever a message is in flight as a viewer leaves.
 rss_kb() { sed -nE 's/^VmRSS:[[:space:]]*([0-9]+) kB/\1/p' "/proc/$1/status" 2>/dev/null; }
+# The reference for row 7: a websocketd started as the stack starts the /ws/labels one, serving
+# tests/tools/wsreplay instead: one frame captured from /ws/labels/push, sent as it is, and nothing
+# more. Its figures are what websocketd costs per connection with no program of ours, no Redis and
+# no token check behind it (and no nginx in front: viewers connect to it directly).
+ref_start() {
+  local dir=$out/ref port msg
+  mkdir -p "$dir"
+  "$tools/wsclient" -T 5000 -o "$dir" -q "$WSBASE/ws/labels/push?token=$TOKEN" recv:1 close >/dev/null 2>&1
+  msg=$(ls "$dir"/*.bin 2>/dev/null | head -1)
+  [ -s "$msg" ] || return 1
+  port=$(free_port)
+  websocketd --address=127.0.0.1 --port="$port" --maxforks=1024 --loglevel=error --binary \
+    "$tools/wsreplay" "$msg" 2>>"$out/ref-websocketd.log" &
+  REF_PID=$!
+  clients+=("$REF_PID")
+  REF_URL=ws://127.0.0.1:$port/ws/labels/push
+  wait_until 10 eval "(: </dev/tcp/127.0.0.1/$port)"
+}
 row7() {
-  local i k wsd rss0 rss_max=0 r conns=0 alive=yes
+  local i k wsd rss0 rss_max=0 r conns=0 alive=yes ref_rss0 ref_max=0 ref_conns=0
   seed push
-  wsd=$(root_pid ws-labels); rss0=$(rss_kb "$wsd")
+  if ! ref_start; then cannot 7 "connect cost" "no frame captured for the websocketd reference"; return; fi
+  wsd=$(root_pid ws-labels); rss0=$(rss_kb "$wsd") ref_rss0=$(rss_kb "$REF_PID")
   for i in $(seq "$RUNS"); do
     for k in 1 16; do
       run_client "$out/r7_k${k}_$i" "$tools/wsload" -C -n "$k" -r 1000 -d "$SECS" "$WSBASE/ws/labels/push?token=$TOKEN"
@@ -302,20 +370,27 @@ row7() {
       conns=$(( conns + $(kv connected "$out/r7_k${k}_$i") ))
       r=$(rss_kb "$wsd"); [ -n "$r" ] || alive="no (killed)"
       [ "${r:-0}" -gt "$rss_max" ] && rss_max=$r
+      run_client "$out/r7ref_k${k}_$i" "$tools/wsload" -C -n "$k" -r 1000 -d "$SECS" "$REF_URL"
+      sleep 1
+      ref_conns=$(( ref_conns + $(kv connected "$out/r7ref_k${k}_$i") ))
+      r=$(rss_kb "$REF_PID"); [ "${r:-0}" -gt "$ref_max" ] && ref_max=$r
     done
   done
-  local one many p50 rate errs
+  kill "$REF_PID" 2>/dev/null
+  local one many rone rmany p50 rp50 rate rrate errs
   mapfile -t one < <(runs r7_k1); mapfile -t many < <(runs r7_k16)
+  mapfile -t rone < <(runs r7ref_k1); mapfile -t rmany < <(runs r7ref_k16)
   p50=$(med first_p50_ms "${one[@]}") rate=$(med cycle_rate "${many[@]}")
+  rp50=$(med first_p50_ms "${rone[@]}") rrate=$(med cycle_rate "${rmany[@]}")
   # Runs that connected no viewer have no latency to judge.
   [ "$(calc "$(med cycles "${one[@]}") > 0" %d)" = 1 ] || p50=
   errs=$(for f in "${many[@]}"; do echo $(( $(kv refused "$f") + $(kv connect_fail "$f") + $(kv errors "$f") )); done | median)
-  row 7 "connect: upgrade → first frame p50 ms, 1 loop (connect → first: $(med conn_first_p50_ms "${one[@]}") ms; $(med cycle_rate "${one[@]}")/s)" \
-    "${p50:-none}" - - "≤ 5 ms" "$(verdict le "$p50" 5)"
-  row 7 "connect: new viewers/s, 16 loops (p50 upgrade → first $(med first_p50_ms "${many[@]}") ms; refused+failed $errs; client CPU $(med client_cpu_s "${many[@]}") s)" \
-    "$rate" - - "≥ 200/s" "$(verdict ge "$rate" 200)"
-  row 7 "websocketd /ws/labels: RSS kept per churned connection, KB (RSS ${rss0:-?} → max $rss_max KB over $conns connections; still running: $alive)" \
-    "$(calc "(${rss_max} - ${rss0:-0}) / ($conns + 0.000001)" %.0f)" - - - -
+  row 7 "connect: upgrade → first frame p50 ms, 1 loop (connect → first: $(med conn_first_p50_ms "${one[@]}") ms; $(med cycle_rate "${one[@]}")/s); ceiling: websocketd alone, direct" \
+    "${p50:-none}" "$rp50" "$(calc "$p50 / ($rp50 + 1e-9)" %.1f) ×" "≤ 5 ms" "$(verdict le "$p50" 5)"
+  row 7 "connect: new viewers/s, 16 loops (p50 upgrade → first $(med first_p50_ms "${many[@]}") ms; refused+failed $errs; client CPU $(med client_cpu_s "${many[@]}") s); ceiling: websocketd alone" \
+    "$rate" "$rrate" "$(calc "100 * $rate / ($rrate + 1e-9)" %.1f) %" "≥ 200/s" "$(verdict ge "$rate" 200)"
+  row 7 "websocketd /ws/labels: RSS kept per churned connection, KB (RSS ${rss0:-?} → max $rss_max KB over $conns connections; still running: $alive); websocketd alone, one message per connection: $ref_rss0 → $ref_max KB over $ref_conns" \
+    "$(calc "(${rss_max} - ${rss0:-0}) / ($conns + 0.000001)" %.0f)" "$(calc "($ref_max - ${ref_rss0:-0}) / ($ref_conns + 0.000001)" %.0f)" - - -
 }
 
 # ---- report ----
@@ -363,9 +438,16 @@ How each figure is taken:
 - Ceilings: `xaddload` (tests/tools) — N threads, each its own hiredis connection, doing the XADD of
   common/store.c (same seven fields, `MAXLEN <STREAM_MAXLEN>`) in a closed loop; run right before
   the measurement it bounds, alternating, so both see the same machine.
-- Row 1: `httpload` through nginx; "XADDs ≠ 200s" compares Redis' `cmdstat_xadd` calls delta with
-  the 200 responses of each run. Row 2: `wsupload`, a message with `size`, the next one sent when
-  the reply is in; XADD delta checked likewise.
+- Row 1: `httpload -R` through nginx (one random frame per connection, only its sequence number
+  and time stamp change, as xaddload sends one frame throughout: hashing a fresh 100 KB frame per
+  request made the client cost more than the server); "XADDs ≠ 200s" compares Redis'
+  `cmdstat_xadd` calls delta with the 200 responses of each run. Row 2: `wsupload`, a message
+  with `size`, the next one sent when the reply is in; XADD delta checked likewise.
+- CPU µs per upload (rows 1, 2): the client's own CPU time, the suite's processes (as for row 6)
+  and Redis (`INFO cpu`) over the run, divided by the 200s / ok replies. "Possible here if FastCGI
+  cost nothing" = min(cores × 10^6 / (client + nginx + Redis), 10^6 / nginx, 10^6 / Redis): the
+  most uploads/s this machine could carry with frames.fcgi free, all cores busy and neither Redis
+  nor the one nginx worker past one core.
 - Row 3: `wsload -P` writes 4 streams × 10 fps straight into Redis, stamping each frame; latency =
   viewer receipt − XADD time; missed = frames a viewer skipped; errors = error messages, refused or
   failed connects, closes, protocol/integrity errors.
@@ -374,13 +456,18 @@ How each figure is taken:
 - Rows 5 and 6 are taken in that window: PSS = sum of `Pss` from
   /proc/PID/smaps_rollup over nginx (master+worker), the FastCGI responders and workers, the three
   websocketd and every ws-* program (Redis excluded); idle = the same before the first viewer of
-  row 3; per added viewer = (PSS with N − PSS just before that run) / N, median over the runs.
+  row 3 (and once just after the stack started); per added viewer = (PSS with N − PSS just
+  before that run) / N, median over the runs.
   CPU = utime+stime+cutime+cstime of the same processes (from /proc/PID/stat) between two snapshots
-  SECS−3 s apart: a process that exits in between has its time moved into its parent's cutime, so
+  SECS s apart: a process that exits in between has its time moved into its parent's cutime, so
   nothing that ran is lost. GB = the frame messages the viewers received in the window (wsload).
 - Row 4: Redis `total_commands_processed` delta over SECS seconds with 100 viewers connected and
   nothing written, minus our own INFO; bytes = what wsload received after each viewer's initial
-  frames. Row 7: `wsload -C` loops: connect, upgrade, first frame, close, again.
+  frames. Row 7: `wsload -C` loops: connect, upgrade, first frame, close, again. Its ceiling:
+  the same loops against a websocketd started as the stack's /ws/labels one but serving
+  `tests/tools/wsreplay` (one frame captured from /ws/labels/push, sent as it is, nothing else:
+  no Redis, no token check, no program start-up of ours), connected to directly (no nginx);
+  the loops alternate with ours. "websocketd alone" in row 6 is websocketd's own CPU per GB.
 EOF
     echo
     echo "Raw key=value output of every run:"
@@ -400,6 +487,9 @@ main() {
   say "machine: $(machine); commit $COMMIT; rows:$ROWS; $RUNS runs × ${SECS} s"
   stack_start
   say "stack on port $PORT (FCGI_WORKERS=$WORKERS, STREAM_MAXLEN=$MAXLEN), raw outputs in $out"
+  # The stack just started, before any load: the other idle figure of row 5 is taken after rows
+  # 1 and 2, once the processes hold what uploads made them grow to.
+  if selected 5; then sleep 1; snapshot "$out/start.snap"; fi
   if selected 1; then say "row 1: POST /frames"; row1; fi
   if selected 2; then say "row 2: /ws/frames"; row2; fi
   if selected 3 5 6; then say "rows 3, 5, 6: push to 20 / 100 / 500 viewers"; push_rows; fi

@@ -57,6 +57,9 @@ static const char USAGE[] =
     "  -t TOKEN    bearer token (required)    -L LABEL  label (required); connection i uploads\n"
     "              to stream key cam<i>, so every stream has one writer and rising seq numbers\n"
     "  -m FILE     manifest: a line \"<conn> <seq> <sha256 hex of the frame>\" per upload answered 200\n"
+    "  -R          reuse: random bytes and SHA-256 once per connection, then only seq and stamp change\n"
+    "              (frames no longer check out: no -m; for benchmarks, where hashing 100 KB per\n"
+    "              request would make this client cost more than the server)\n"
     "  -j          print the summary as one JSON object\n"
     "  -V URL      verify, no HTTP: read every stream of -L named in the manifest -m from Redis\n"
     "frame bytes:  seq (8, BE, from 1) | send time usec (8, BE) | connection index (4, BE) | random |\n"
@@ -89,7 +92,7 @@ static const struct field { const char *form, *redis, *value; } fields[] = {
 /* Set while parsing arguments, read-only once the workers run. */
 static struct {
     long conns, seconds, total, fps, bytes;     /* total: -n, or -1 */
-    int json, timed;                            /* timed: -d applies (given, or no -n) */
+    int json, timed, reuse;                     /* timed: -d applies (given, or no -n) */
     const char *token, *label, *manifest, *verify;
     char *host, *port, *path;
     struct sockaddr_storage addr;
@@ -219,11 +222,12 @@ static void make_frame(struct worker *w, uint64_t seq, unsigned char *whole)
 {
     unsigned char *f = w->frame;
     size_t n = (size_t)opt.bytes;
-    fill_random(&w->rng, f + STAMP_LEN, n - MIN_FRAME);
+    int fresh = !opt.reuse || seq == 1;
+    if (fresh) fill_random(&w->rng, f + STAMP_LEN, n - MIN_FRAME);
     put_be(f, seq, 8);
     put_be(f + 16, (uint64_t)w->idx, 4);
     put_be(f + 8, (uint64_t)now_ns(CLOCK_REALTIME) / 1000, 8);
-    frame_digests(f, n, f + n - SHA256_DIGEST_LENGTH, whole);
+    if (fresh) frame_digests(f, n, f + n - SHA256_DIGEST_LENGTH, whole);
 }
 
 /* ---- requests ---- */
@@ -1000,7 +1004,7 @@ static int printable(const char *s)
 static void parse_args(int argc, char **argv)
 {
     int c, timed = 0;
-    while ((c = getopt(argc, argv, "c:d:n:f:b:t:L:m:jV:")) != -1) {
+    while ((c = getopt(argc, argv, "c:d:n:f:b:t:L:m:jRV:")) != -1) {
         switch (c) {
         case 'c': opt.conns = number(optarg, "bad -c (1 .. 256)", 1, MAX_CONNS); break;
         case 'd': opt.seconds = number(optarg, "bad -d", 0, 86400), timed = 1; break;
@@ -1011,6 +1015,7 @@ static void parse_args(int argc, char **argv)
         case 'L': opt.label = optarg; break;
         case 'm': opt.manifest = optarg; break;
         case 'j': opt.json = 1; break;
+        case 'R': opt.reuse = 1; break;
         case 'V': opt.verify = optarg; break;
         default: usage("bad option");
         }
@@ -1020,6 +1025,7 @@ static void parse_args(int argc, char **argv)
         usage(opt.verify ? "-V takes no URL" : "exactly one URL expected");
     if (!opt.label || !*opt.label || !printable(opt.label)) usage("-L LABEL is required");
     if (opt.verify && !opt.manifest) usage("-V needs -m FILE");
+    if (opt.reuse && opt.manifest) usage("-R frames do not check out: no -m with -R");
     if (opt.verify) return;
     if (!opt.token || !printable(opt.token)) usage("-t TOKEN is required");
     parse_url(argv[optind]);
