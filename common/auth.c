@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 #include <jwt.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,19 +42,36 @@ static bool is_number(json_object *v)
     return v && (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double));
 }
 
+/* When a token is valid: before exp, and from nbf on if it has one. */
+typedef struct validity {
+    double exp, nbf;
+    bool has_nbf;
+} validity;
+
+static int check_window(const validity *v, time_t now, char *err, size_t errlen)
+{
+    if (v->exp <= (double)now)
+        return fail(err, errlen, "Token expired");
+    if (v->has_nbf && v->nbf > (double)now)
+        return fail(err, errlen, "Token not yet valid");
+    return 0;
+}
+
 /* exp is required (a token that never expires is refused); nbf optional. */
-static int check_times(json_object *claims, time_t now, char *err, size_t errlen)
+static int check_times(json_object *claims, time_t now, validity *v, char *err, size_t errlen)
 {
     json_object *exp = member(claims, "exp"), *nbf = member(claims, "nbf");
     if (!is_number(exp))
         return fail(err, errlen, "Invalid token: missing exp");
-    if (json_object_get_double(exp) <= (double)now)
+    v->exp = json_object_get_double(exp);
+    v->has_nbf = false;
+    if (v->exp <= (double)now)
         return fail(err, errlen, "Token expired");
     if (has_member(claims, "nbf") && !is_number(nbf))
         return fail(err, errlen, "Invalid token: bad nbf");
-    if (nbf && json_object_get_double(nbf) > (double)now)
-        return fail(err, errlen, "Token not yet valid");
-    return 0;
+    v->has_nbf = nbf != NULL;
+    v->nbf = nbf ? json_object_get_double(nbf) : 0;
+    return check_window(v, now, err, errlen);
 }
 
 static void copy_sites(json_object *subject, json_object *claims, auth_identity *id)
@@ -121,18 +139,60 @@ static bool token_shape_ok(const char *t)
     return parts == 3 && seglen > 0;
 }
 
-int auth_verify(const char *secret, const char *algorithm, const char *token, time_t now,
-                auth_identity *id, char *err, size_t errlen)
+static void copy_identity(auth_identity *dst, const auth_identity *src)
+{
+    *dst = *src;
+    dst->username = xstrdup(src->username);
+    dst->role = xstrdup(src->role);
+    dst->jti = src->jti ? xstrdup(src->jti) : NULL;
+    dst->sites = src->nsites ? xcalloc(src->nsites, sizeof *dst->sites) : NULL;
+    for (size_t i = 0; i < src->nsites; i++)
+        dst->sites[i] = xstrdup(src->sites[i]);
+}
+
+/* The last token this process verified. A camera sends the same token with
+ * every upload, and checking it again (libjwt's HMAC, which OpenSSL 3 runs
+ * through a provider fetch on every call, and two JSON parses) was a quarter
+ * of frames.fcgi's CPU per upload. The signature and claims are a function of
+ * token, secret and algorithm alone, so only the time window is checked
+ * again. Processes here are single-threaded (FastCGI workers are forked). */
+static struct {
+    char *token, *secret, *algorithm;
+    validity when;
+    auth_identity id;
+} last;
+
+/* The remembered token is somebody's valid one: compared in constant time,
+ * so a caller cannot learn it byte by byte from how long a miss takes. */
+static bool last_is(const char *secret, const char *algorithm, const char *token)
+{
+    size_t n = strlen(token);
+    return last.token && strlen(last.token) == n && CRYPTO_memcmp(last.token, token, n) == 0 &&
+           strcmp(last.secret, secret) == 0 && strcmp(last.algorithm, algorithm) == 0;
+}
+
+static void remember(const char *secret, const char *algorithm, const char *token,
+                     const validity *when, const auth_identity *id)
+{
+    free(last.token);
+    free(last.secret);
+    free(last.algorithm);
+    auth_identity_free(&last.id);
+    last.token = xstrdup(token);
+    last.secret = xstrdup(secret);
+    last.algorithm = xstrdup(algorithm);
+    last.when = *when;
+    copy_identity(&last.id, id);
+}
+
+static int verify_jwt(const char *secret, const char *algorithm, const char *token, time_t now,
+                      auth_identity *id, char *err, size_t errlen)
 {
     jwt_t *jwt = NULL;
     json_object *claims = NULL;
     char *payload = NULL;
     int rc = -1;
-    memset(id, 0, sizeof *id);
-    if (!token || !*token)
-        return fail(err, errlen, "Not authenticated");
-    if (!token_shape_ok(token))
-        return fail(err, errlen, "Invalid token");
+    validity when;
     /* libjwt verifies the signature with the algorithm the token names, so
      * the named algorithm must be the configured one: this refuses "none",
      * HS512-with-our-secret and RS256 key-confusion tricks alike. */
@@ -150,8 +210,10 @@ int auth_verify(const char *secret, const char *algorithm, const char *token, ti
         fail(err, errlen, "Invalid token: bad payload");
         goto out;
     }
-    if (check_times(claims, now, err, errlen) == 0 && read_identity(claims, id, err, errlen) == 0)
+    if (check_times(claims, now, &when, err, errlen) == 0 && read_identity(claims, id, err, errlen) == 0) {
+        remember(secret, algorithm, token, &when, id);
         rc = 0;
+    }
 out:
     if (rc < 0)
         auth_identity_free(id);
@@ -159,6 +221,22 @@ out:
     free(payload);
     jwt_free(jwt);
     return rc;
+}
+
+int auth_verify(const char *secret, const char *algorithm, const char *token, time_t now,
+                auth_identity *id, char *err, size_t errlen)
+{
+    memset(id, 0, sizeof *id);
+    if (!token || !*token)
+        return fail(err, errlen, "Not authenticated");
+    if (!token_shape_ok(token))
+        return fail(err, errlen, "Invalid token");
+    if (!last_is(secret, algorithm, token))
+        return verify_jwt(secret, algorithm, token, now, id, err, errlen);
+    if (check_window(&last.when, now, err, errlen) < 0)
+        return -1;
+    copy_identity(id, &last.id);
+    return 0;
 }
 
 void auth_identity_free(auth_identity *id)

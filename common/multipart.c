@@ -136,11 +136,27 @@ static void delim_found(mp_parser *p)
  * data and matching restarts from scratch: no KMP table, no lookbehind copy,
  * since the held bytes are p->delim[0..matched). Returns bytes consumed; it
  * may be 0 only when it dropped a partial match, so the caller progresses. */
+/* How many leading bytes of d cannot start the delimiter. A CR starts one
+ * only if the bytes after it, as far as d goes, match it too: in frame bytes
+ * a CR comes every 256 bytes or so, and passing each run between two of them
+ * on separately cost a callback and a copy each. */
+static size_t data_run(const mp_parser *p, const char *d, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const char *cr = memchr(d + k, '\r', n - k);
+        if (!cr)
+            break;
+        k = (size_t)(cr - d);
+        if (memcmp(cr, p->delim, n - k < p->dlen ? n - k : p->dlen) == 0)
+            return k;
+    }
+    return n;
+}
+
 static size_t scan_delim(mp_parser *p, const char *d, size_t n)
 {
     if (p->matched == 0) {
-        const char *cr = memchr(d, '\r', n);
-        size_t k = cr ? (size_t)(cr - d) : n;
+        size_t k = data_run(p, d, n);
         if (k > 0) {
             emit(p, d, k);
             return k;

@@ -311,6 +311,48 @@ static void test_nbf(void)
     reject_payload("nbf null", "{\"username\": \"u\", \"exp\": 1700000600, \"nbf\": null}", "nbf");
 }
 
+/* ---- the last verified token, remembered ---- */
+
+static void test_remembered_token_rechecks_time(void)
+{
+    char *payload = python_payload(10), *tok = mint_hs256(payload);
+    free(payload);
+    auth_identity id = accepted("fresh", tok);
+    auth_identity_free(&id);
+    char err[160] = "";
+    int rc = auth_verify(SECRET, "HS256", tok, NOW + 9, &id, err, sizeof err);
+    CHECK(rc == 0, "again before exp: rejected: %s", err);
+    if (rc == 0)
+        auth_identity_free(&id);
+    rc = auth_verify(SECRET, "HS256", tok, NOW + 10, &id, err, sizeof err);
+    CHECK(rc == -1 && strstr(err, "expired"), "again at exp: rc %d, reason \"%s\"", rc, err);
+    free(tok);
+}
+
+static void test_remembered_token_keyed_by_secret_and_alg(void)
+{
+    char *tok = mint_hs256("{\"subject\": {\"username\": \"cam\", \"role\": \"user\", \"sites\": [\"a\", \"b\"]}, "
+                           "\"jti\": \"j1\", \"exp\": 1700000600}");
+    auth_identity first = accepted("first", tok);
+    auth_identity_free(&first);
+    char err[160] = "";
+    auth_identity id;
+    int rc = auth_verify("another-secret", "HS256", tok, NOW, &id, err, sizeof err);
+    CHECK(rc == -1 && strstr(err, "Invalid token"), "other secret: rc %d, reason \"%s\"", rc, err);
+    rejected_alg("other algorithm", tok, "HS512", "algorithm not allowed");
+    auth_identity again = accepted("again", tok);
+    CHECK(strcmp(again.username, "cam") == 0 && strcmp(again.role, "user") == 0 && !again.admin,
+          "identity: %s/%s", again.username, again.role);
+    CHECK(again.jti && strcmp(again.jti, "j1") == 0, "jti: %s", again.jti ? again.jti : "(none)");
+    CHECK(again.nsites == 2 && strcmp(again.sites[0], "a") == 0 && strcmp(again.sites[1], "b") == 0,
+          "sites: %zu", again.nsites);
+    auth_identity_free(&again);
+    /* One byte of the signature changed: checked afresh, and refused. */
+    tok[strlen(tok) - 2] = tok[strlen(tok) - 2] == 'A' ? 'B' : 'A';
+    rejected("tampered signature", tok, "Invalid token");
+    free(tok);
+}
+
 /* ---- token type ---- */
 
 static void test_type(void)
@@ -531,6 +573,8 @@ int main(void)
     test_exp_missing_or_not_a_number();
     test_nbf();
     test_type();
+    test_remembered_token_rechecks_time();
+    test_remembered_token_keyed_by_secret_and_alg();
 
     test_garbage_rejected();
     test_three_dots_with_valid_parts_rejected();
