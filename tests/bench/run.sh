@@ -470,6 +470,8 @@ How each figure is taken:
   the loops alternate with ours. "websocketd alone" in row 6 is websocketd's own CPU per GB.
 EOF
     echo
+    cat "$top/tests/bench/CHANGES.md"
+    echo
     echo "Raw key=value output of every run:"
     echo
     echo '```'
