@@ -17,7 +17,9 @@ typedef struct auth_identity {
 
 /* Verifies token against secret and algorithm ("HS256", "HS384", "HS512"),
  * at time now. On success fills id (release with auth_identity_free) and
- * returns 0; otherwise -1 with a short reason in err, fit for the client. */
+ * returns 0; otherwise -1 with a short reason in err, fit for the client.
+ * Remembers the last token it accepted, so the same token again costs only
+ * its time check: not for concurrent use from several threads. */
 int auth_verify(const char *secret, const char *algorithm, const char *token, time_t now,
                 auth_identity *id, char *err, size_t errlen);
 void auth_identity_free(auth_identity *id);
