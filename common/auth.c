@@ -63,12 +63,9 @@ static int check_times(json_object *claims, time_t now, validity *v, char *err, 
     json_object *exp = member(claims, "exp"), *nbf = member(claims, "nbf");
     if (!is_number(exp))
         return fail(err, errlen, "Invalid token: missing exp");
-    v->exp = json_object_get_double(exp);
-    v->has_nbf = false;
-    if (v->exp <= (double)now)
-        return fail(err, errlen, "Token expired");
     if (has_member(claims, "nbf") && !is_number(nbf))
         return fail(err, errlen, "Invalid token: bad nbf");
+    v->exp = json_object_get_double(exp);
     v->has_nbf = nbf != NULL;
     v->nbf = nbf ? json_object_get_double(nbf) : 0;
     return check_window(v, now, err, errlen);

@@ -130,29 +130,27 @@ static void delim_found(mp_parser *p)
     p->state = S_AFTER_DELIM;
 }
 
-/* Looks for the delimiter in the preamble or a body, passing on (in a body)
- * every byte that cannot belong to it. CR occurs only first in the delimiter
- * (boundaries hold no CR), so after a mismatch the held-back prefix is all
- * data and matching restarts from scratch: no KMP table, no lookbehind copy,
- * since the held bytes are p->delim[0..matched). Returns bytes consumed; it
- * may be 0 only when it dropped a partial match, so the caller progresses. */
 /* How many leading bytes of d cannot start the delimiter. A CR starts one
  * only if the bytes after it, as far as d goes, match it too: in frame bytes
  * a CR comes every 256 bytes or so, and passing each run between two of them
  * on separately cost a callback and a copy each. */
 static size_t data_run(const mp_parser *p, const char *d, size_t n)
 {
-    for (size_t k = 0; k < n; k++) {
-        const char *cr = memchr(d + k, '\r', n - k);
-        if (!cr)
-            break;
-        k = (size_t)(cr - d);
-        if (memcmp(cr, p->delim, n - k < p->dlen ? n - k : p->dlen) == 0)
-            return k;
+    const char *end = d + n;
+    for (const char *cr = d; (cr = memchr(cr, '\r', (size_t)(end - cr))) != NULL; cr++) {
+        size_t left = (size_t)(end - cr);
+        if (memcmp(cr, p->delim, left < p->dlen ? left : p->dlen) == 0)
+            return (size_t)(cr - d);
     }
     return n;
 }
 
+/* Looks for the delimiter in the preamble or a body, passing on (in a body)
+ * every byte that cannot belong to it. CR occurs only first in the delimiter
+ * (boundaries hold no CR), so after a mismatch the held-back prefix is all
+ * data and matching restarts from scratch: no KMP table, no lookbehind copy,
+ * since the held bytes are p->delim[0..matched). Returns bytes consumed; it
+ * may be 0 only when it dropped a partial match, so the caller progresses. */
 static size_t scan_delim(mp_parser *p, const char *d, size_t n)
 {
     if (p->matched == 0) {
