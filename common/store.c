@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "redisurl.h"
+#include "resp.h"
 #include "xalloc.h"
 
 enum { BACKOFF_MIN_MS = 50, BACKOFF_MAX_MS = 1000 };
@@ -24,6 +25,14 @@ struct store {
     int backoff_ms;
     int was_down;          /* log the outage once and the recovery once */
     char err[256];
+    /* The last frame reply (XREAD, XREVRANGE), read in place (see resp.c),
+     * and the views store_news hands out; all reused from reply to reply. */
+    buf in;
+    resp_tree tree;
+    size_t news_cap;
+    const char **news_keys;
+    frame_entry *news_entries;
+    unsigned char *news_newest;
 };
 
 static long long now_ms(void)
@@ -57,17 +66,17 @@ void store_free(store *s)
     if (!s)
         return;
     store_disconnect(s);
+    buf_free(&s->in);
+    resp_tree_free(&s->tree);
+    free(s->news_keys);
+    free(s->news_entries);
+    free(s->news_newest);
     free(s);
 }
 
 const char *store_error(const store *s)
 {
     return s->err[0] ? s->err : "unknown error";
-}
-
-int store_fd(const store *s)
-{
-    return s->ctx ? s->ctx->fd : -1;
 }
 
 void store_disconnect(store *s)
@@ -224,20 +233,102 @@ int store_scan(store *s, const char *pattern, strlist *keys)
     return 0;
 }
 
+/* ---- Replies that carry frames: sent through hiredis, read in place ---- */
+
+/* Sends one command without reading its reply (read_reply() does). */
+static int send_raw(store *s, int argc, const char **argv)
+{
+    if (ensure_connected(s) < 0)
+        return -1;
+    int done = 0, rc = redisAppendCommandArgv(s->ctx, argc, argv, NULL);
+    while (rc == REDIS_OK && !done)
+        rc = redisBufferWrite(s->ctx, &done);
+    if (rc != REDIS_OK) {
+        mark_down(s, s->ctx->errstr);
+        return -1;
+    }
+    buf_reset(&s->in);
+    return 0;
+}
+
+/* Reads what the socket has (poll said it has something): 1 when the reply
+ * is complete in s->in, 0 if more is to come, -1 on a failure. The buffer
+ * keeps its size from reply to reply and grows to what a reply is known to
+ * need, so a 100 KB frame takes one read, or two when it is the largest yet. */
+static int read_some(store *s)
+{
+    size_t need = 0;
+    if (s->in.len)
+        resp_complete(s->in.data, s->in.len, &need);
+    buf_reserve(&s->in, need > s->in.len ? need - s->in.len : 16 << 10);
+    ssize_t got = read(s->ctx->fd, s->in.data + s->in.len, s->in.cap - s->in.len - 1);
+    if (got < 0 && (errno == EINTR || errno == EAGAIN))
+        return 0;
+    if (got <= 0) {
+        mark_down(s, got == 0 ? "connection lost" : strerror(errno));
+        return -1;
+    }
+    s->in.len += (size_t)got;
+    long done = resp_complete(s->in.data, s->in.len, NULL);
+    if (done < 0 || (done > 0 && (size_t)done != s->in.len)) {
+        mark_down(s, "unexpected reply");
+        return -1;
+    }
+    return done > 0;
+}
+
+/* The complete reply in s->in as nodes; NULL (with s->err) for an error reply. */
+static const resp_node *read_reply(store *s)
+{
+    const resp_node *r = resp_read(&s->tree, s->in.data, s->in.len);
+    if (r && r->type == RESP_ERROR) {
+        snprintf(s->err, sizeof s->err, "Redis error: %s", r->str);
+        return NULL;
+    }
+    return r;
+}
+
+/* send_raw + the reply, within the command timeout. */
+static const resp_node *roundtrip(store *s, int argc, const char **argv)
+{
+    if (send_raw(s, argc, argv) < 0)
+        return NULL;
+    long long deadline = now_ms() + s->timeout_ms;
+    struct pollfd p = { .fd = s->ctx->fd, .events = POLLIN };
+    for (int rc = 0; rc == 0;) {
+        long long left = deadline - now_ms();
+        int ready = poll(&p, 1, left > 0 ? (int)left : 0);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0) {
+            mark_down(s, "timed out");
+            return NULL;
+        }
+        if ((rc = read_some(s)) < 0)
+            return NULL;
+    }
+    return read_reply(s);
+}
+
+static int is_string(const resp_node *n)
+{
+    return n->type == RESP_STRING;
+}
+
 /* Fills e from one [id, [field, value, ...]] element; -1 if malformed. */
-static int parse_entry(const redisReply *el, frame_entry *e)
+static int parse_entry(const resp_node *el, frame_entry *e)
 {
     memset(e, 0, sizeof *e);
-    if (el->type != REDIS_REPLY_ARRAY || el->elements != 2 || el->element[0]->type != REDIS_REPLY_STRING)
+    if (el->type != RESP_ARRAY || el->n != 2 || !is_string(&el->child[0]))
         return -1;
-    e->id = el->element[0]->str;
-    e->id_len = el->element[0]->len;
-    const redisReply *kv = el->element[1];
-    if (kv->type != REDIS_REPLY_ARRAY) /* nil: entry deleted meanwhile */
+    e->id = el->child[0].str;
+    e->id_len = el->child[0].len;
+    const resp_node *kv = &el->child[1];
+    if (kv->type != RESP_ARRAY) /* nil: entry deleted meanwhile */
         return 0;
-    for (size_t i = 0; i + 1 < kv->elements; i += 2) {
-        const redisReply *k = kv->element[i], *v = kv->element[i + 1];
-        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+    for (size_t i = 0; i + 1 < kv->n; i += 2) {
+        const resp_node *k = &kv->child[i], *v = &kv->child[i + 1];
+        if (!is_string(k) || !is_string(v))
             continue;
         for (int f = 0; f < FF_COUNT; f++) {
             if (k->len == strlen(frame_field_names[f]) && memcmp(k->str, frame_field_names[f], k->len) == 0) {
@@ -249,35 +340,21 @@ static int parse_entry(const redisReply *el, frame_entry *e)
     return 0;
 }
 
-int store_newest(store *s, const char *rkey, const char *after_id, store_entry *out)
+int store_newest(store *s, const char *rkey, const char *after_id, frame_entry *out)
 {
     char start[64];
     memset(out, 0, sizeof *out);
     /* "(" makes the range exclusive (Redis >= 6.2): only entries after after_id. */
     snprintf(start, sizeof start, "%s%s", after_id ? "(" : "", after_id ? after_id : "-");
     const char *argv[] = { "XREVRANGE", rkey, "+", start, "COUNT", "1" };
-    redisReply *r = command(s, 6, argv, NULL);
+    const resp_node *r = roundtrip(s, 6, argv);
     if (!r)
         return -1;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 || parse_entry(r->element[0], &out->e) < 0) {
-        freeReplyObject(r);
-        return 0;
-    }
-    out->reply = r;
-    return 1;
+    return r->type == RESP_ARRAY && r->n > 0 && parse_entry(&r->child[0], out) == 0;
 }
 
-void store_entry_free(store_entry *e)
+static int xread_send(store *s, size_t n, char *const *keys, char *const *ids, int block_ms)
 {
-    if (e->reply)
-        freeReplyObject(e->reply);
-    memset(e, 0, sizeof *e);
-}
-
-int store_xread_send(store *s, size_t n, char *const *keys, char *const *ids, int block_ms)
-{
-    if (ensure_connected(s) < 0)
-        return -1;
     size_t argc = 6 + 2 * n;
     const char **argv = xmalloc(argc * sizeof *argv);
     char block[24];
@@ -288,72 +365,38 @@ int store_xread_send(store *s, size_t n, char *const *keys, char *const *ids, in
         argv[6 + i] = keys[i];
         argv[6 + n + i] = ids[i];
     }
-    int done = 0, rc = redisAppendCommandArgv(s->ctx, (int)argc, argv, NULL);
+    int rc = send_raw(s, (int)argc, argv);
     free(argv);
-    while (rc == REDIS_OK && !done)
-        rc = redisBufferWrite(s->ctx, &done);
-    if (rc != REDIS_OK) {
-        mark_down(s, s->ctx->errstr);
-        return -1;
-    }
-    /* The reply may take the whole block time: allow for it on top. */
-    redisSetTimeout(s->ctx, ms_to_tv(block_ms + s->timeout_ms));
-    return 0;
+    return rc;
 }
 
-static int parse_news(redisReply *r, store_news *news)
+/* news from a whole XREAD reply (nil: timed out, nothing new). */
+static int parse_news(store *s, const resp_node *r, store_news *news)
 {
-    if (r->type == REDIS_REPLY_NIL)
-        return 0; /* timed out: nothing new */
-    if (r->type != REDIS_REPLY_ARRAY)
+    memset(news, 0, sizeof *news);
+    if (r->type == RESP_NIL)
+        return 0;
+    if (r->type != RESP_ARRAY)
         return -1;
-    news->keys = xcalloc(r->elements, sizeof *news->keys);
-    news->entries = xcalloc(r->elements, sizeof *news->entries);
-    news->newest = xcalloc(r->elements, sizeof *news->newest);
-    for (size_t i = 0; i < r->elements; i++) {
-        redisReply *item = r->element[i];
-        if (item->type != REDIS_REPLY_ARRAY || item->elements != 2 ||
-            item->element[0]->type != REDIS_REPLY_STRING || item->element[1]->type != REDIS_REPLY_ARRAY ||
-            item->element[1]->elements == 0 ||
-            parse_entry(item->element[1]->element[0], &news->entries[news->n]) < 0)
+    if (r->n > s->news_cap) {
+        s->news_cap = r->n;
+        s->news_keys = xrealloc(s->news_keys, r->n * sizeof *s->news_keys);
+        s->news_entries = xrealloc(s->news_entries, r->n * sizeof *s->news_entries);
+        s->news_newest = xrealloc(s->news_newest, r->n);
+    }
+    news->keys = s->news_keys;
+    news->entries = s->news_entries;
+    news->newest = s->news_newest;
+    for (size_t i = 0; i < r->n; i++) {
+        const resp_node *item = &r->child[i];
+        if (item->type != RESP_ARRAY || item->n != 2 || !is_string(&item->child[0]) ||
+            item->child[1].type != RESP_ARRAY || item->child[1].n == 0 ||
+            parse_entry(&item->child[1].child[0], &news->entries[news->n]) < 0)
             continue;
-        news->newest[news->n] = item->element[1]->elements == 1;
-        news->keys[news->n++] = item->element[0]->str;
+        news->newest[news->n] = item->child[1].n == 1;
+        news->keys[news->n++] = item->child[0].str;
     }
     return 0;
-}
-
-int store_xread_recv(store *s, store_news *news)
-{
-    void *reply = NULL;
-    memset(news, 0, sizeof *news);
-    if (!s->ctx)
-        return -1;
-    if (redisGetReply(s->ctx, &reply) != REDIS_OK) {
-        mark_down(s, s->ctx->errstr);
-        return -1;
-    }
-    redisSetTimeout(s->ctx, ms_to_tv(s->timeout_ms));
-    redisReply *r = checked(s, reply);
-    if (!r)
-        return -1;
-    news->reply = r;
-    if (parse_news(r, news) < 0) {
-        snprintf(s->err, sizeof s->err, "unexpected XREAD reply");
-        store_news_free(news);
-        return -1;
-    }
-    return 0;
-}
-
-void store_news_free(store_news *news)
-{
-    if (news->reply)
-        freeReplyObject(news->reply);
-    free(news->keys);
-    free(news->entries);
-    free(news->newest);
-    memset(news, 0, sizeof *news);
 }
 
 int store_window_hit(store *s, const char *key, int window_s, long long *count, long long *ttl_ms)
@@ -414,8 +457,9 @@ int store_xread_wait(store *s, size_t n, char *const *keys, char *const *ids, in
                      int watch_fd, int discard_input, store_news *news)
 {
     memset(news, 0, sizeof *news);
-    if (store_xread_send(s, n, keys, ids, block_ms) < 0)
+    if (xread_send(s, n, keys, ids, block_ms) < 0)
         return -1;
+    /* The reply may take the whole block time: allow for it on top. */
     long long deadline = now_ms() + block_ms + s->timeout_ms;
     struct pollfd p[2] = { { .fd = s->ctx->fd, .events = POLLIN }, { .fd = watch_fd, .events = POLLIN } };
     for (;;) {
@@ -423,7 +467,7 @@ int store_xread_wait(store *s, size_t n, char *const *keys, char *const *ids, in
         int rc = poll(p, 2, left > 0 ? left : 0);
         if (rc < 0 && errno == EINTR)
             continue;
-        if (rc == 0 || (rc < 0)) {
+        if (rc <= 0) {
             mark_down(s, "timed out waiting for XREAD");
             return -1;
         }
@@ -431,7 +475,19 @@ int store_xread_wait(store *s, size_t n, char *const *keys, char *const *ids, in
             store_disconnect(s);
             return 1;
         }
-        if (p[0].revents)
-            return store_xread_recv(s, news);
+        if (!p[0].revents)
+            continue;
+        if ((rc = read_some(s)) < 0)
+            return -1;
+        if (rc == 0)
+            continue;
+        const resp_node *r = read_reply(s);
+        if (!r)
+            return -1;
+        if (parse_news(s, r, news) < 0) {
+            snprintf(s->err, sizeof s->err, "unexpected XREAD reply");
+            return -1;
+        }
+        return 0;
     }
 }

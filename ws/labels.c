@@ -22,6 +22,7 @@ typedef struct stream {
     char *rkey;
     char *name;       /* decoded stream key, sent as "key" */
     char last[64];    /* newest entry delivered; "" before the first */
+    int behind;       /* had more than one new entry: its newest is fetched */
 } stream;
 
 typedef struct viewer {
@@ -94,26 +95,22 @@ static int send_entry(stream *st, const frame_entry *e)
     return rc == WSIO_GONE ? -1 : 0;
 }
 
-/* XREAD woke us with the first new entry of a stream; a viewer that fell
- * behind (more than one new entry) skips to the newest instead of queueing. */
-static int deliver(viewer *v, const char *rkey, const frame_entry *first, int is_newest)
+static stream *find_stream(viewer *v, const char *rkey)
 {
-    stream *st = NULL;
-    for (size_t i = 0; i < v->n && !st; i++)
+    for (size_t i = 0; i < v->n; i++)
         if (strcmp(v->streams[i].rkey, rkey) == 0)
-            st = &v->streams[i];
-    if (!st)
-        return 0;
-    if (is_newest)
-        return send_entry(st, first);
-    char first_id[64];
-    snprintf(first_id, sizeof first_id, "%.*s", (int)first->id_len, first->id);
-    store_entry newer;
-    int found = store_newest(v->s, rkey, first_id, &newer);
-    int rc = send_entry(st, found > 0 ? &newer.e : first);
-    if (found > 0)
-        store_entry_free(&newer);
-    return rc;
+            return &v->streams[i];
+    return NULL;
+}
+
+/* A stream that fell behind skips to its newest entry instead of queueing:
+ * one XREVRANGE after the first new entry. -1 when the viewer is gone. */
+static int deliver_newest(viewer *v, stream *st)
+{
+    frame_entry e;
+    st->behind = 0;
+    int found = store_newest(v->s, st->rkey, st->last, &e);
+    return found > 0 ? send_entry(st, &e) : 0;
 }
 
 /* The newest entry of every stream that has had none delivered yet: one
@@ -126,7 +123,7 @@ static int catch_up(viewer *v)
         stream *st = &v->streams[i];
         if (st->last[0])
             continue;
-        store_entry e;
+        frame_entry e;
         int found = store_newest(v->s, st->rkey, NULL, &e);
         if (found < 0)
             return -1;
@@ -134,9 +131,7 @@ static int catch_up(viewer *v)
             strcpy(st->last, "0-0");
             continue;
         }
-        int rc = send_entry(st, &e.e);
-        store_entry_free(&e);
-        if (rc < 0)
+        if (send_entry(st, &e) < 0)
             return -2;
     }
     return 0;
@@ -157,7 +152,9 @@ static int redis_trouble(viewer *v)
     return poll(&in, 1, RETRY_MS) > 0 ? -1 : 0;
 }
 
-/* One XREAD over every stream and delivery of what it brought.
+/* One XREAD over every stream and delivery of what it brought: a stream's
+ * newest entry at once, then the newest of each stream that fell behind
+ * (the XREAD reply is gone by then: the store reuses its buffer).
  * -1 when the viewer is gone. */
 static int wait_and_deliver(viewer *v, int block_ms)
 {
@@ -173,9 +170,18 @@ static int wait_and_deliver(viewer *v, int block_ms)
     if (rc != 0)
         return rc > 0 ? -1 : redis_trouble(v);
     v->redis_down_reported = 0;
-    for (size_t i = 0; i < news.n && rc == 0; i++)
-        rc = deliver(v, news.keys[i], &news.entries[i], news.newest[i]);
-    store_news_free(&news);
+    for (size_t i = 0; i < news.n && rc == 0; i++) {
+        stream *st = find_stream(v, news.keys[i]);
+        if (st && news.newest[i]) {
+            rc = send_entry(st, &news.entries[i]);
+        } else if (st) {
+            snprintf(st->last, sizeof st->last, "%.*s", (int)news.entries[i].id_len, news.entries[i].id);
+            st->behind = 1;
+        }
+    }
+    for (size_t i = 0; i < v->n && rc == 0; i++)
+        if (v->streams[i].behind)
+            rc = deliver_newest(v, &v->streams[i]);
     return rc;
 }
 
@@ -221,8 +227,6 @@ int main(void)
     config cfg;
     wsreq req;
     config_load_or_exit(&cfg, "ws-labels");
-    /* Every frame comes in a Redis reply that is allocated and freed. */
-    xalloc_keep_heap(FRAME_HEAP_KEEP_BYTES);
     wsio_init(false);
     /* Viewers read; a replica may serve them (REDIS_READ_URL). */
     store *s = store_new(cfg.redis_read_url, cfg.redis_timeout_ms);

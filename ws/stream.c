@@ -12,7 +12,6 @@
 #include "store.h"
 #include "wsio.h"
 #include "wsreq.h"
-#include "xalloc.h"
 
 enum { LINE_MAX_BYTES = 64 << 10 };
 
@@ -46,22 +45,20 @@ static int send_entry(session *ss, const frame_entry *e)
 
 /* Waits up to PULL_WAIT_MS for an entry newer than the last one sent.
  * 1 found (in *out), 0 none, -1 Redis failed, -2 the viewer left. */
-static int wait_newer(session *ss, store_entry *out)
+static int wait_newer(session *ss, frame_entry *out)
 {
     store_news news;
     char *keys[1] = { ss->rkey }, *ids[1] = { ss->last_id[0] ? ss->last_id : "$" };
     int rc = store_xread_wait(ss->s, 1, keys, ids, ss->cfg->pull_wait_ms, STDIN_FILENO, 0, &news);
     if (rc != 0)
         return rc > 0 ? -2 : -1;
-    int got = news.n > 0;
-    store_news_free(&news);
     /* Woken by one new entry; send the newest there is by now. */
-    return got ? store_newest(ss->s, ss->rkey, ss->last_id[0] ? ss->last_id : NULL, out) : 0;
+    return news.n > 0 ? store_newest(ss->s, ss->rkey, ss->last_id[0] ? ss->last_id : NULL, out) : 0;
 }
 
 static int pull(session *ss)
 {
-    store_entry e;
+    frame_entry e;
     int rc = store_newest(ss->s, ss->rkey, ss->last_id[0] ? ss->last_id : NULL, &e);
     if (rc == 0 && ss->cfg->pull_wait_ms > 0)
         rc = wait_newer(ss, &e);
@@ -76,8 +73,7 @@ static int pull(session *ss)
     }
     if (rc == 0)
         return wsio_send_error("No frames for this stream") == WSIO_GONE ? -1 : 0;
-    rc = send_entry(ss, &e.e);
-    store_entry_free(&e);
+    rc = send_entry(ss, &e);
     return rc == WSIO_GONE ? -1 : 0;
 }
 
@@ -160,8 +156,6 @@ int main(void)
     wsreq req;
     buf rkey;
     config_load_or_exit(&cfg, "ws-stream");
-    /* Every frame comes in a Redis reply that is allocated and freed. */
-    xalloc_keep_heap(FRAME_HEAP_KEEP_BYTES);
     wsio_init(false);
     /* Viewers read; a replica may serve them (REDIS_READ_URL). */
     store *s = store_new(cfg.redis_read_url, cfg.redis_timeout_ms);

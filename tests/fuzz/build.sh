@@ -3,7 +3,7 @@
 # and DRIVER (extra sources linked into each target, may be empty).
 # Flags and package lists are word lists: unquoted on purpose.
 # shellcheck disable=SC2086,SC2034
-ALL_TARGETS="multipart upframe auth path header"
+ALL_TARGETS="multipart upframe auth path header resp"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 PKGS="hiredis json-c libjwt openssl"
 LIBS=$(pkg-config --libs $PKGS)

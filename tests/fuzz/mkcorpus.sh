@@ -10,7 +10,7 @@ if [ ! -x "$MKIMG" ] || [ ! -x "$MKJWT" ]; then
 fi
 C=tests/fuzz/corpus
 rm -rf "$C"
-mkdir -p "$C"/{multipart,upframe,auth,path,header}
+mkdir -p "$C"/{multipart,upframe,auth,path,header,resp}
 SECRET=fuzz-secret   # as in fuzz_auth.c, so the valid tokens verify
 
 # --- multipart (boundary XyZ-boundary, as fuzz_multipart.c uses) -------------------------------------
@@ -116,5 +116,15 @@ printf '"just a string \\" with quote"' >"$C/header/string"
 printf '{"label":"%s","key":"k"}' "$(head -c 300 /dev/zero | tr '\0' L)" >"$C/header/long-label"
 printf '{"a":%s1%s}' "$(head -c 60 /dev/zero | tr '\0' '[')" "$(head -c 60 /dev/zero | tr '\0' ']')" >"$C/header/deep"
 printf '{"label":"s","key":"k"} trailing' >"$C/header/trailing"
+
+# --- resp: Redis replies as the store reads them in place ---------------------------------------------
+printf '*1\r\n*2\r\n$9\r\nstream:ab\r\n*2\r\n*2\r\n$3\r\n1-0\r\n*4\r\n$5\r\nframe\r\n$6\r\na\r\n\0bc\r\n$5\r\nwidth\r\n$0\r\n\r\n*2\r\n$3\r\n2-0\r\n*-1\r\n' >"$C/resp/xread"
+printf '*1\r\n*2\r\n$3\r\n5-1\r\n*2\r\n$5\r\nframe\r\n$5\r\nabcde\r\n' >"$C/resp/xrevrange"
+printf '*-1\r\n' >"$C/resp/nil"
+printf -- '-ERR WRONGTYPE Operation against a key holding the wrong kind of value\r\n' >"$C/resp/error"
+printf '+OK\r\n:-12\r\n' >"$C/resp/scalars"
+printf '*2\r\n$100000\r\nabc' >"$C/resp/truncated-bulk"
+printf '%s:1\r\n' "$(for _ in $(seq 20); do printf '*1\r\n'; done)" >"$C/resp/deep"
+printf ':-5\r\n' >"$C/resp/negative-int"
 
 du -sb "$C" | awk '{print "corpus: " $1 " bytes"}'
