@@ -84,6 +84,19 @@ long resp_complete(const char *data, size_t len, size_t *need)
     return scan(data, len, 0, 0, &nodes, need ? need : &dummy);
 }
 
+long resp_array_head(const char *data, size_t len, long long *n)
+{
+    size_t text_end;
+    if (len == 0)
+        return 0;
+    if (data[0] != '*')
+        return -1;
+    long after = line_at(data, len, 0, &text_end);
+    if (after <= 0)
+        return after;
+    return parse_int(data, 1, text_end, n) == 0 && *n >= -1 ? after : -1;
+}
+
 /* Fills node from the (complete, valid) element at d[pos]; its children
  * take the next free slots of t. Returns the offset after the element. */
 static size_t fill(resp_tree *t, size_t *used, resp_node *node, char *d, size_t len, size_t pos)

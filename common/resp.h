@@ -29,6 +29,12 @@ enum { RESP_MAX_DEPTH = 16 };
  * that can complete it), -1 if it is not RESP. */
 long resp_complete(const char *data, size_t len, size_t *need);
 
+/* Whether data[0..len) begins with an array's header "*<n>\r\n": its length
+ * (and n, which is -1 for a nil array), 0 if the line is not all here, -1 if
+ * the reply is something else (an error reply, say). Lets a caller take a
+ * large array one element at a time. */
+long resp_array_head(const char *data, size_t len, long long *n);
+
 /* Reads the whole reply at the start of data (resp_complete() said so): the
  * nodes point into data, and every string is NUL-terminated in place (over
  * the CR that follows it). They stay valid while data does. */

@@ -25,14 +25,15 @@ struct store {
     int backoff_ms;
     int was_down;          /* log the outage once and the recovery once */
     char err[256];
-    /* The last frame reply (XREAD, XREVRANGE), read in place (see resp.c),
-     * and the views store_news hands out; all reused from reply to reply. */
+    /* Frame replies (XREAD, XREVRANGE) are read here in place (see resp.c);
+     * both are reused from reply to reply. */
     buf in;
     resp_tree tree;
-    size_t news_cap;
-    const char **news_keys;
-    frame_entry *news_entries;
-    unsigned char *news_newest;
+    /* Redis's clock minus ours (ms), taken with TIME once per connection:
+     * stream ids are Redis's time, and how old an entry is tells a viewer
+     * that fell behind. */
+    long long clock_offset_ms;
+    int clock_known;
 };
 
 static long long now_ms(void)
@@ -68,9 +69,6 @@ void store_free(store *s)
     store_disconnect(s);
     buf_free(&s->in);
     resp_tree_free(&s->tree);
-    free(s->news_keys);
-    free(s->news_entries);
-    free(s->news_newest);
     free(s);
 }
 
@@ -84,6 +82,7 @@ void store_disconnect(store *s)
     if (s->ctx)
         redisFree(s->ctx);
     s->ctx = NULL;
+    s->clock_known = 0;
 }
 
 static void mark_down(store *s, const char *why)
@@ -233,6 +232,20 @@ int store_scan(store *s, const char *pattern, strlist *keys)
     return 0;
 }
 
+/* What watch_fd has to say: 1 hung up, 0 nothing that ends the wait. */
+static int watch_event(int fd, short revents, int discard_input, struct pollfd *p)
+{
+    char scratch[4096];
+    if (!(revents & POLLIN))
+        return (revents & (POLLHUP | POLLERR)) ? 1 : 0;
+    if (!discard_input) {
+        p->fd = -1; /* input for the caller: stop watching until the reply */
+        return 0;
+    }
+    ssize_t got = read(fd, scratch, sizeof scratch);
+    return got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN);
+}
+
 /* ---- Replies that carry frames: sent through hiredis, read in place ---- */
 
 /* Sends one command without reading its reply (read_reply() does). */
@@ -251,15 +264,12 @@ static int send_raw(store *s, int argc, const char **argv)
     return 0;
 }
 
-/* Reads what the socket has (poll said it has something): 1 when the reply
- * is complete in s->in, 0 if more is to come, -1 on a failure. The buffer
- * keeps its size from reply to reply and grows to what a reply is known to
- * need, so a 100 KB frame takes one read, or two when it is the largest yet. */
-static int read_some(store *s)
+/* Reads what the socket has (poll said it has something) onto s->in, with
+ * room for at least need bytes in all. The buffer keeps its size from reply
+ * to reply, so a 100 KB frame takes one read, or two when it is the largest
+ * yet. 0, or -1 when the connection failed. */
+static int read_more(store *s, size_t need)
 {
-    size_t need = 0;
-    if (s->in.len)
-        resp_complete(s->in.data, s->in.len, &need);
     buf_reserve(&s->in, need > s->in.len ? need - s->in.len : 16 << 10);
     ssize_t got = read(s->ctx->fd, s->in.data + s->in.len, s->in.cap - s->in.len - 1);
     if (got < 0 && (errno == EINTR || errno == EAGAIN))
@@ -269,18 +279,24 @@ static int read_some(store *s)
         return -1;
     }
     s->in.len += (size_t)got;
-    long done = resp_complete(s->in.data, s->in.len, NULL);
-    if (done < 0 || (done > 0 && (size_t)done != s->in.len)) {
+    return 0;
+}
+
+/* Whether s->in begins with a whole reply (or element): its length, 0 if
+ * more is to come (need says how much at least); -1 marks the connection
+ * down, as what came is not RESP. */
+static long whole(store *s, size_t *need)
+{
+    long n = resp_complete(s->in.data ? s->in.data : "", s->in.len, need);
+    if (n < 0)
         mark_down(s, "unexpected reply");
-        return -1;
-    }
-    return done > 0;
+    return n;
 }
 
 /* The complete reply in s->in as nodes; NULL (with s->err) for an error reply. */
-static const resp_node *read_reply(store *s)
+static const resp_node *read_reply(store *s, size_t len)
 {
-    const resp_node *r = resp_read(&s->tree, s->in.data, s->in.len);
+    const resp_node *r = resp_read(&s->tree, s->in.data, len);
     if (r && r->type == RESP_ERROR) {
         snprintf(s->err, sizeof s->err, "Redis error: %s", r->str);
         return NULL;
@@ -288,14 +304,16 @@ static const resp_node *read_reply(store *s)
     return r;
 }
 
-/* send_raw + the reply, within the command timeout. */
+/* send_raw + the whole reply, within the command timeout. */
 static const resp_node *roundtrip(store *s, int argc, const char **argv)
 {
     if (send_raw(s, argc, argv) < 0)
         return NULL;
     long long deadline = now_ms() + s->timeout_ms;
     struct pollfd p = { .fd = s->ctx->fd, .events = POLLIN };
-    for (int rc = 0; rc == 0;) {
+    long len;
+    size_t need = 0;
+    while ((len = whole(s, &need)) == 0) {
         long long left = deadline - now_ms();
         int ready = poll(&p, 1, left > 0 ? (int)left : 0);
         if (ready < 0 && errno == EINTR)
@@ -304,10 +322,10 @@ static const resp_node *roundtrip(store *s, int argc, const char **argv)
             mark_down(s, "timed out");
             return NULL;
         }
-        if ((rc = read_some(s)) < 0)
+        if (read_more(s, need) < 0)
             return NULL;
     }
-    return read_reply(s);
+    return len > 0 && (size_t)len == s->in.len ? read_reply(s, (size_t)len) : NULL;
 }
 
 static int is_string(const resp_node *n)
@@ -359,7 +377,7 @@ static int xread_send(store *s, size_t n, char *const *keys, char *const *ids, i
     const char **argv = xmalloc(argc * sizeof *argv);
     char block[24];
     snprintf(block, sizeof block, "%d", block_ms);
-    const char *head[] = { "XREAD", "COUNT", "2", "BLOCK", block, "STREAMS" };
+    const char *head[] = { "XREAD", "COUNT", "1", "BLOCK", block, "STREAMS" };
     memcpy(argv, head, sizeof head);
     for (size_t i = 0; i < n; i++) {
         argv[6 + i] = keys[i];
@@ -370,33 +388,127 @@ static int xread_send(store *s, size_t n, char *const *keys, char *const *ids, i
     return rc;
 }
 
-/* news from a whole XREAD reply (nil: timed out, nothing new). */
-static int parse_news(store *s, const resp_node *r, store_news *news)
+static long long realtime_ms(void)
 {
-    memset(news, 0, sizeof *news);
-    if (r->type == RESP_NIL)
-        return 0;
-    if (r->type != RESP_ARRAY)
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* TIME, once per connection: Redis's clock against ours. */
+static int learn_clock(store *s)
+{
+    const char *argv[] = { "TIME" };
+    redisReply *r = command(s, 1, argv, NULL);
+    if (!r)
         return -1;
-    if (r->n > s->news_cap) {
-        s->news_cap = r->n;
-        s->news_keys = xrealloc(s->news_keys, r->n * sizeof *s->news_keys);
-        s->news_entries = xrealloc(s->news_entries, r->n * sizeof *s->news_entries);
-        s->news_newest = xrealloc(s->news_newest, r->n);
+    int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
+             r->element[1]->type == REDIS_REPLY_STRING;
+    if (ok) {
+        long long redis_ms = atoll(r->element[0]->str) * 1000 + atoll(r->element[1]->str) / 1000;
+        s->clock_offset_ms = redis_ms - realtime_ms();
+        s->clock_known = 1;
+    } else {
+        snprintf(s->err, sizeof s->err, "unexpected TIME reply");
     }
-    news->keys = s->news_keys;
-    news->entries = s->news_entries;
-    news->newest = s->news_newest;
-    for (size_t i = 0; i < r->n; i++) {
-        const resp_node *item = &r->child[i];
-        if (item->type != RESP_ARRAY || item->n != 2 || !is_string(&item->child[0]) ||
-            item->child[1].type != RESP_ARRAY || item->child[1].n == 0 ||
-            parse_entry(&item->child[1].child[0], &news->entries[news->n]) < 0)
+    freeReplyObject(r);
+    return ok ? 0 : -1;
+}
+
+/* Written at most STORE_FRESH_MS ago? An id is "<ms>-<seq>" in Redis's time
+ * (one that is not, set by a producer, counts as old: the newest is fetched). */
+static int is_fresh(const store *s, const frame_entry *e)
+{
+    long long ms = 0;
+    for (size_t i = 0; i < e->id_len && e->id[i] >= '0' && e->id[i] <= '9' && ms < (1LL << 50); i++)
+        ms = ms * 10 + (e->id[i] - '0');
+    return realtime_ms() + s->clock_offset_ms - ms <= STORE_FRESH_MS;
+}
+
+/* One element of an XREAD reply, [key, [entry]], to each(); -1 if malformed. */
+static int pass_item(store *s, const resp_node *item, store_news_fn each, void *ctx)
+{
+    frame_entry e;
+    if (item->type != RESP_ARRAY || item->n != 2 || !is_string(&item->child[0]) ||
+        item->child[1].type != RESP_ARRAY || item->child[1].n != 1 || parse_entry(&item->child[1].child[0], &e) < 0)
+        return 0; /* not a stream entry: skipped, as a reply of another shape */
+    return each(ctx, item->child[0].str, &e, is_fresh(s, &e)) < 0 ? -1 : 0;
+}
+
+/* Passes every element of the reply that has arrived whole in s->in, and
+ * drops it: 1 when the reply is done, 0 if more is to come (need: how much
+ * s->in must hold for the next step), -1 on a failure, -2 if each() said
+ * stop. *items is -2 until the array's header is in. */
+static int pass_arrived(store *s, long long *items, size_t *need, store_news_fn each, void *ctx)
+{
+    for (;;) {
+        long len;
+        if (*items == -2) {
+            if ((len = resp_array_head(s->in.data ? s->in.data : "", s->in.len, items)) == 0) {
+                *items = -2;
+                *need = s->in.len + 1;
+                return 0;
+            }
+            if (len < 0) { /* an error reply, whole or not yet */
+                *items = -2;
+                if ((len = whole(s, need)) <= 0)
+                    return (int)len;
+                if (read_reply(s, (size_t)len))
+                    snprintf(s->err, sizeof s->err, "unexpected XREAD reply");
+                return -1;
+            }
+            buf_consume(&s->in, (size_t)len);
+            if (*items == -1)
+                *items = 0; /* nil: timed out */
+        }
+        if (*items == 0 && s->in.len == 0)
+            return 1;
+        if (*items == 0) {
+            mark_down(s, "unexpected bytes after a reply");
+            return -1;
+        }
+        if ((len = whole(s, need)) <= 0)
+            return (int)len;
+        const resp_node *item = read_reply(s, (size_t)len);
+        if (!item || pass_item(s, item, each, ctx) < 0)
+            return item ? -2 : -1;
+        buf_consume(&s->in, (size_t)len);
+        (*items)--;
+    }
+}
+
+int store_xread_each(store *s, size_t n, char *const *keys, char *const *ids, int block_ms, int watch_fd,
+                     int discard_input, store_news_fn each, void *ctx)
+{
+    if ((!s->clock_known && learn_clock(s) < 0) || xread_send(s, n, keys, ids, block_ms) < 0)
+        return -1;
+    /* The reply may take the whole block time: allow for it on top. */
+    long long deadline = now_ms() + block_ms + s->timeout_ms, items = -2;
+    struct pollfd p[2] = { { .fd = s->ctx->fd, .events = POLLIN }, { .fd = watch_fd, .events = POLLIN } };
+    for (;;) {
+        size_t need = 0;
+        int rc = pass_arrived(s, &items, &need, each, ctx);
+        if (rc == -2) {
+            store_disconnect(s); /* the rest of the reply goes with the connection */
+            return 1;
+        }
+        if (rc != 0)
+            return rc > 0 ? 0 : -1;
+        int left = (int)(deadline - now_ms());
+        rc = poll(p, 2, left > 0 ? left : 0);
+        if (rc < 0 && errno == EINTR)
             continue;
-        news->newest[news->n] = item->child[1].n == 1;
-        news->keys[news->n++] = item->child[0].str;
+        if (rc <= 0) {
+            mark_down(s, "timed out waiting for XREAD");
+            return -1;
+        }
+        if (p[1].fd >= 0 && p[1].revents && watch_event(watch_fd, p[1].revents, discard_input, &p[1])) {
+            store_disconnect(s);
+            return 1;
+        }
+        if (p[0].revents && read_more(s, need) < 0)
+            return -1;
     }
-    return 0;
 }
 
 int store_window_hit(store *s, const char *key, int window_s, long long *count, long long *ttl_ms)
@@ -437,57 +549,4 @@ int store_get(store *s, const char *key, buf *out)
         buf_append(out, r->str, r->len);
     freeReplyObject(r);
     return found;
-}
-
-/* What watch_fd has to say: 1 hung up, 0 nothing that ends the wait. */
-static int watch_event(int fd, short revents, int discard_input, struct pollfd *p)
-{
-    char scratch[4096];
-    if (!(revents & POLLIN))
-        return (revents & (POLLHUP | POLLERR)) ? 1 : 0;
-    if (!discard_input) {
-        p->fd = -1; /* input for the caller: stop watching until the reply */
-        return 0;
-    }
-    ssize_t got = read(fd, scratch, sizeof scratch);
-    return got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN);
-}
-
-int store_xread_wait(store *s, size_t n, char *const *keys, char *const *ids, int block_ms,
-                     int watch_fd, int discard_input, store_news *news)
-{
-    memset(news, 0, sizeof *news);
-    if (xread_send(s, n, keys, ids, block_ms) < 0)
-        return -1;
-    /* The reply may take the whole block time: allow for it on top. */
-    long long deadline = now_ms() + block_ms + s->timeout_ms;
-    struct pollfd p[2] = { { .fd = s->ctx->fd, .events = POLLIN }, { .fd = watch_fd, .events = POLLIN } };
-    for (;;) {
-        int left = (int)(deadline - now_ms());
-        int rc = poll(p, 2, left > 0 ? left : 0);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc <= 0) {
-            mark_down(s, "timed out waiting for XREAD");
-            return -1;
-        }
-        if (p[1].fd >= 0 && p[1].revents && watch_event(watch_fd, p[1].revents, discard_input, &p[1])) {
-            store_disconnect(s);
-            return 1;
-        }
-        if (!p[0].revents)
-            continue;
-        if ((rc = read_some(s)) < 0)
-            return -1;
-        if (rc == 0)
-            continue;
-        const resp_node *r = read_reply(s);
-        if (!r)
-            return -1;
-        if (parse_news(s, r, news) < 0) {
-            snprintf(s->err, sizeof s->err, "unexpected XREAD reply");
-            return -1;
-        }
-        return 0;
-    }
 }

@@ -10,16 +10,13 @@
 
 typedef struct store store;
 
-/* What XREAD returned: for each stream with news, its first new entry.
- * Replies that carry frames are read into the store's own buffer: these
- * views (and a frame_entry from store_newest) stay valid until the store's
- * next command. */
-typedef struct store_news {
-    size_t n;
-    const char **keys;      /* Redis key of item i */
-    frame_entry *entries;
-    unsigned char *newest;  /* entries[i] was its stream's newest entry when read */
-} store_news;
+/* A stream's first entry after the id asked for, as store_xread_each()
+ * hands it over (valid during the call). fresh: Redis wrote it at most
+ * STORE_FRESH_MS ago, by Redis's own clock; an older one means the viewer
+ * fell behind, and what to send is the stream's newest entry instead.
+ * A return below 0 ends the wait (the viewer is gone). */
+typedef int (*store_news_fn)(void *ctx, const char *rkey, const frame_entry *e, int fresh);
+enum { STORE_FRESH_MS = 100 };
 
 /* Creates a store for url (already validated by config). Connects lazily, so a
  * Redis that is down at start is not fatal; commands fail until it is back. */
@@ -34,19 +31,21 @@ int store_xadd_frame(store *s, const char *rkey, long maxlen, const char *const 
 /* Appends every key matching pattern (SCAN, never KEYS). */
 int store_scan(store *s, const char *pattern, strlist *keys);
 /* Newest entry of rkey newer than after_id (NULL: any): 1 found, 0 none,
- * -1 error. *out is valid until the store's next command. */
+ * -1 error. *out points into the store's reply buffer (the reply is read in
+ * place, see resp.h): valid until the store's next command. */
 int store_newest(store *s, const char *rkey, const char *after_id, frame_entry *out);
 
-/* XREAD COUNT 2 BLOCK block_ms STREAMS keys.. ids.., waiting in poll() on
+/* XREAD COUNT 1 BLOCK block_ms STREAMS keys.. ids.., waiting in poll() on
  * Redis and on watch_fd at once, so idle viewers cost nothing and still
- * notice a hang-up: returns 1 as soon as watch_fd hangs up (the viewer left;
- * the pending command is dropped with the connection), 0 with the reply
- * (news->n may be 0 on timeout), -1 on a Redis failure. Input arriving on
- * watch_fd is left for the caller, unless discard_input, when it is read
- * and dropped. COUNT 2 rather than 1: a lone new entry is known to be the
- * newest, so a viewer that keeps up needs no second command to find it. */
-int store_xread_wait(store *s, size_t n, char *const *keys, char *const *ids, int block_ms,
-                     int watch_fd, int discard_input, store_news *news);
+ * notice a hang-up. Each stream's part of the reply goes to each() as soon
+ * as it has arrived, and is dropped after: one frame is held at a time, not
+ * one per stream. Returns 1 as soon as watch_fd hangs up or each() returns
+ * below 0 (the rest of the reply is dropped with the connection), 0 once
+ * the reply is done (nothing on timeout), -1 on a Redis failure. Input
+ * arriving on watch_fd is left for the caller, unless discard_input, when
+ * it is read and dropped. */
+int store_xread_each(store *s, size_t n, char *const *keys, char *const *ids, int block_ms, int watch_fd,
+                     int discard_input, store_news_fn each, void *ctx);
 /* Drops the connection (e.g. with a command still pending); the next command reconnects. */
 void store_disconnect(store *s);
 

@@ -90,7 +90,7 @@ start_ws() { # start_ws NAME PORT MODE-FLAGS...
   local name=$1 port=$2; shift 2
   [ -x "$bin/ws-$name" ] || return 0
   ${run_user:+setpriv --reuid="$run_user" --regid="$run_group" --init-groups --} \
-    websocketd --address=127.0.0.1 --port="$port" --maxforks="$maxforks" --passenv="$passenv" \
+    "${WEBSOCKETD:-websocketd}" --address=127.0.0.1 --port="$port" --maxforks="$maxforks" --passenv="$passenv" \
     --loglevel=error ${WS_ORIGIN:+--origin="$WS_ORIGIN"} "$@" "$bin/ws-$name" 2>>"$dir/ws-$name.log" &
   pids+=($!)
   echo $! >"$dir/ws-$name.pid"

@@ -22,7 +22,7 @@ typedef struct stream {
     char *rkey;
     char *name;       /* decoded stream key, sent as "key" */
     char last[64];    /* newest entry delivered; "" before the first */
-    int behind;       /* had more than one new entry: its newest is fetched */
+    int behind;       /* its next entry was stale: its newest is fetched */
 } stream;
 
 typedef struct viewer {
@@ -103,8 +103,8 @@ static stream *find_stream(viewer *v, const char *rkey)
     return NULL;
 }
 
-/* A stream that fell behind skips to its newest entry instead of queueing:
- * one XREVRANGE after the first new entry. -1 when the viewer is gone. */
+/* A stream that fell behind skips to its newest entry instead of queueing.
+ * -1 when the viewer is gone. */
 static int deliver_newest(viewer *v, stream *st)
 {
     frame_entry e;
@@ -152,9 +152,19 @@ static int redis_trouble(viewer *v)
     return poll(&in, 1, RETRY_MS) > 0 ? -1 : 0;
 }
 
-/* One XREAD over every stream and delivery of what it brought: a stream's
- * newest entry at once, then the newest of each stream that fell behind
- * (the XREAD reply is gone by then: the store reuses its buffer).
+/* A stream's first new entry: sent if it is fresh; a viewer that fell behind
+ * gets the stream's newest entry once the reply is in, and skips the rest. */
+static int on_news(void *ctx, const char *rkey, const frame_entry *e, int fresh)
+{
+    stream *st = find_stream(ctx, rkey);
+    if (st && fresh)
+        return send_entry(st, e);
+    if (st)
+        st->behind = 1;
+    return 0;
+}
+
+/* One XREAD over every stream and delivery of what it brought.
  * -1 when the viewer is gone. */
 static int wait_and_deliver(viewer *v, int block_ms)
 {
@@ -163,22 +173,12 @@ static int wait_and_deliver(viewer *v, int block_ms)
         keys[i] = v->streams[i].rkey;
         ids[i] = v->streams[i].last;
     }
-    store_news news;
-    int rc = store_xread_wait(v->s, v->n, keys, ids, block_ms, STDIN_FILENO, 1, &news);
+    int rc = store_xread_each(v->s, v->n, keys, ids, block_ms, STDIN_FILENO, 1, on_news, v);
     free(keys);
     free(ids);
     if (rc != 0)
         return rc > 0 ? -1 : redis_trouble(v);
     v->redis_down_reported = 0;
-    for (size_t i = 0; i < news.n && rc == 0; i++) {
-        stream *st = find_stream(v, news.keys[i]);
-        if (st && news.newest[i]) {
-            rc = send_entry(st, &news.entries[i]);
-        } else if (st) {
-            snprintf(st->last, sizeof st->last, "%.*s", (int)news.entries[i].id_len, news.entries[i].id);
-            st->behind = 1;
-        }
-    }
     for (size_t i = 0; i < v->n && rc == 0; i++)
         if (v->streams[i].behind)
             rc = deliver_newest(v, &v->streams[i]);

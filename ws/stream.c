@@ -43,17 +43,36 @@ static int send_entry(session *ss, const frame_entry *e)
     return rc;
 }
 
+typedef struct wait_result {
+    session *ss;
+    int got, sent;
+} wait_result;
+
+/* What the wait brought: sent at once when fresh (the newest, by all odds);
+ * an older entry only says that there is news. */
+static int on_news(void *ctx, const char *rkey, const frame_entry *e, int fresh)
+{
+    wait_result *w = ctx;
+    (void)rkey;
+    w->got = 1;
+    if (!fresh)
+        return 0;
+    w->sent = 1;
+    return send_entry(w->ss, e) == WSIO_GONE ? -1 : 0;
+}
+
 /* Waits up to PULL_WAIT_MS for an entry newer than the last one sent.
- * 1 found (in *out), 0 none, -1 Redis failed, -2 the viewer left. */
+ * 2 sent already, 1 found (in *out), 0 none, -1 Redis failed, -2 the viewer left. */
 static int wait_newer(session *ss, frame_entry *out)
 {
-    store_news news;
     char *keys[1] = { ss->rkey }, *ids[1] = { ss->last_id[0] ? ss->last_id : "$" };
-    int rc = store_xread_wait(ss->s, 1, keys, ids, ss->cfg->pull_wait_ms, STDIN_FILENO, 0, &news);
+    wait_result w = { .ss = ss };
+    int rc = store_xread_each(ss->s, 1, keys, ids, ss->cfg->pull_wait_ms, STDIN_FILENO, 0, on_news, &w);
     if (rc != 0)
         return rc > 0 ? -2 : -1;
-    /* Woken by one new entry; send the newest there is by now. */
-    return news.n > 0 ? store_newest(ss->s, ss->rkey, ss->last_id[0] ? ss->last_id : NULL, out) : 0;
+    if (w.sent)
+        return 2;
+    return w.got ? store_newest(ss->s, ss->rkey, ss->last_id[0] ? ss->last_id : NULL, out) : 0;
 }
 
 static int pull(session *ss)
@@ -64,6 +83,8 @@ static int pull(session *ss)
         rc = wait_newer(ss, &e);
     if (rc == 0) /* nothing newer: re-send the newest, as the original does */
         rc = store_newest(ss->s, ss->rkey, NULL, &e);
+    if (rc == 2)
+        return 0;
     if (rc == -2)
         return -1;
     if (rc < 0) {

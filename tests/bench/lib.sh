@@ -107,8 +107,8 @@ snapshot() { # snapshot FILE [nopss]
 
 # snap_total KIND FILE: the sum over the groups (cpu in ticks, pss in kB, n).
 snap_total() {
-  local g t=0
-  for g in nginx fcgi websocketd ws; do t=$(( t + $(kv "$1_$g" "$2") )); done
+  local g t=0 v
+  for g in nginx fcgi websocketd ws; do v=$(kv "$1_$g" "$2"); t=$(( t + ${v:-0} )); done
   echo "$t"
 }
 

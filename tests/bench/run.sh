@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# bench: `make bench` (issue 5). Starts the stack as `make run` does, on private ports, measures
-# each row BENCH_RUNS times against its ceiling taken in the same run, prints the medians and
-# writes tests/bench/RESULTS.md. Exit 0 when every measurement ran (targets may FAIL), 1 if one
-# could not run.
-#   BENCH_RUNS (3)  BENCH_SECONDS (10)  BENCH_ROWS ("1 2 3 4 5 6 7")  BENCH_VIEWERS ("20 100 500")
+# bench: `make bench`. Starts the stack as `make run` does, on private ports, and measures each row
+# BENCH_RUNS times: the upload rows U1, U2 against ceilings taken in the same run, the viewer rows
+# 1-7 on the patched websocketd and on stock 0.4.1 (both built from Debian's source), alternating.
+# Prints the medians and writes tests/bench/RESULTS.md. Exit 0 when every measurement ran (targets
+# may FAIL), 1 if one could not run.
+#   BENCH_RUNS (3)  BENCH_SECONDS (10)  BENCH_ROWS ("U1 U2 1 2 3 4 5 6 7")
+#   BENCH_CHURN (10000) BENCH_CHURN_STOCK (2000): row 4's connections on each build
+#   BENCH_WEBSOCKETD, BENCH_WEBSOCKETD_STOCK: the two builds (build/websocketd, build/websocketd-stock)
 #   BENCH_WORKERS (FCGI_WORKERS for the stack, 2)  BENCH_MAXLEN (STREAM_MAXLEN, 10)
 #   BENCH_RESULTS (tests/bench/RESULTS.md)  BENCH_KEEP=1 keeps the raw outputs
 set -u -o pipefail
@@ -13,8 +16,7 @@ build=${BUILD:-$top/build}
 tools=$build/tools
 . "$top/tests/bench/lib.sh"
 
-RUNS=${BENCH_RUNS:-3} SECS=${BENCH_SECONDS:-10} ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6 7} "
-VIEWERS=${BENCH_VIEWERS:-20 100 500}
+RUNS=${BENCH_RUNS:-3} SECS=${BENCH_SECONDS:-10} ROWS=" ${BENCH_ROWS:-U1 U2 1 2 3 4 5 6 7} "
 WORKERS=${BENCH_WORKERS:-2} MAXLEN=${BENCH_MAXLEN:-10} BYTES=100000
 RESULTS=${BENCH_RESULTS:-$top/tests/bench/RESULTS.md}
 RATE=100        # viewer connects per second: websocketd 0.4.1 can panic on larger bursts
@@ -154,12 +156,12 @@ row1() {
       [ "$(kv xadd_delta "$f")" = "${ok:-x}" ] || mism=$((mism + 1))
     done
     cpu="client CPU $(med client_cpu_s "${h[@]}") s / $(med client_cpu_s "${e[@]}") s"
-    row 1 "POST /frames, $c conns: uploads/s ($cpu)" "$rate" "$crate" "$(calc "100 * $rate / $crate" %.1f) %" \
+    row U1 "POST /frames, $c conns: uploads/s ($cpu)" "$rate" "$crate" "$(calc "100 * $rate / $crate" %.1f) %" \
       "≥ 80 %" "$(verdict ge "$(calc "$rate / $crate")" 0.8)"
-    row 1 "POST /frames, $c conns: p50 / p99 ms (ceiling's p99)" "$(med lat_p50_ms "${h[@]}") / $p99" \
+    row U1 "POST /frames, $c conns: p50 / p99 ms (ceiling's p99)" "$(med lat_p50_ms "${h[@]}") / $p99" \
       "$(med lat_p99_ms "${e[@]}")" - "$([ "$c" = 8 ] && echo "p99 ≤ 10 ms" || echo -)" \
       "$([ "$c" = 8 ] && verdict le "$p99" 10 || echo -)"
-    row 1 "POST /frames, $c conns: errors, runs where XADDs ≠ 200s" "$errs, $mism" - - "0, 0" \
+    row U1 "POST /frames, $c conns: errors, runs where XADDs ≠ 200s" "$errs, $mism" - - "0, 0" \
       "$(verdict eval '[ "$errs" = 0 ] && [ "$mism" = 0 ]')"
     row1_cpu "$c" "$crate"
   done
@@ -175,7 +177,7 @@ row1_cpu() {
   rd=$(per_op redis_cpu_s "${h[@]}") ecl=$(per_op client_cpu_s "${e[@]}") erd=$(per_op redis_cpu_s "${e[@]}")
   bound=$(calc "m = $(nproc) * 1e6 / ($cl + $ng + $rd); n = 1e6 / ($ng + 1e-9); r = 1e6 / ($rd + 1e-9);
     if (n < m) m = n; if (r < m) m = r; m" %.0f)
-  row 1 "POST /frames, $c conns: CPU µs per upload: client $cl, nginx $ng, FastCGI $fc, Redis $rd (ceiling: client $ecl, Redis $erd); uploads/s possible here if FastCGI cost nothing" \
+  row U1 "POST /frames, $c conns: CPU µs per upload: client $cl, nginx $ng, FastCGI $fc, Redis $rd (ceiling: client $ecl, Redis $erd); uploads/s possible here if FastCGI cost nothing" \
     "$bound" "$crate" "$(calc "100 * $bound / $crate" %.1f) %" - -
 }
 
@@ -199,198 +201,257 @@ row2() {
     errs=$(( errs + $(kv errors "$f") + $(kv conn_errors "$f") ))
     [ "$(kv xadd_delta "$f")" = "$(kv ok "$f")" ] || errs=$((errs + 1))
   done
-  row 2 "/ws/frames, 1 conn: uploads/s (client CPU $(med client_cpu_s "${one[@]}") s / $(med client_cpu_s "${e[@]}") s)" \
+  row U2 "/ws/frames, 1 conn: uploads/s (client CPU $(med client_cpu_s "${one[@]}") s / $(med client_cpu_s "${e[@]}") s)" \
     "$rate1" "$crate" "$(calc "100 * $rate1 / $crate" %.1f) %" "≥ 70 %" "$(verdict ge "$(calc "$rate1 / $crate")" 0.7)"
-  row 2 "/ws/frames, 1 conn: round trip p50 / p99 ms (ceiling's XADD p50)" "$p50 / $(med lat_p99_ms "${one[@]}")" \
+  row U2 "/ws/frames, 1 conn: round trip p50 / p99 ms (ceiling's XADD p50)" "$p50 / $(med lat_p99_ms "${one[@]}")" \
     "$(med lat_p50_ms "${e[@]}")" - "p50 ≤ 1 ms" "$(verdict le "$p50" 1)"
-  row 2 "/ws/frames, 4 conns: uploads/s, p50 ms (client CPU $(med client_cpu_s "${four[@]}") s)" \
+  row U2 "/ws/frames, 4 conns: uploads/s, p50 ms (client CPU $(med client_cpu_s "${four[@]}") s)" \
     "$rate4, $(med lat_p50_ms "${four[@]}")" "$crate" "$(calc "100 * $rate4 / $crate" %.1f) %" - -
-  row 2 "/ws/frames: errors + runs where XADDs ≠ ok replies" "$errs" - - 0 "$(verdict [ "$errs" = 0 ])"
+  row U2 "/ws/frames: errors + runs where XADDs ≠ ok replies" "$errs" - - 0 "$(verdict [ "$errs" = 0 ])"
   local k parts key fs
   for k in 1 4; do
     mapfile -t fs < <(runs "r2_c$k")
     parts=$(for g in client_cpu nginx websocketd ws redis_cpu; do
       case $g in client_cpu|redis_cpu) key=${g}_s ;; *) key=suite_cpu_${g}_s ;; esac
       printf '%s %s, ' "${g%_cpu}" "$(per_op "$key" "${fs[@]}")"; done)
-    row 2 "/ws/frames, $k conn(s): suite CPU µs per upload (${parts%, }; ceiling: client $(per_op client_cpu_s "${e[@]}"), Redis $(per_op redis_cpu_s "${e[@]}"))" \
+    row U2 "/ws/frames, $k conn(s): suite CPU µs per upload (${parts%, }; ceiling: client $(per_op client_cpu_s "${e[@]}"), Redis $(per_op redis_cpu_s "${e[@]}"))" \
       "$(per_op suite_cpu_s "${fs[@]}")" - - - -
   done
 }
 
-# ---- rows 3, 5, 6: push to N viewers, with PSS and suite CPU while frames flow ----
-# push_run N I: 4 streams × 10 fps, N viewers through nginx. Once (nearly) all are connected: a
-# snapshot (CPU, PSS), SIGUSR1 to wsload (its figures start from here), SECS seconds, a CPU
-# snapshot, SIGTERM to wsload (its summary then covers exactly that window).
-push_run() {
-  local n=$1 i=$2 f=$out/r3_n$1_$2 t pid wl
-  snapshot "$f.idle"          # websocketd keeps what it grew to: each run's own baseline too
+# ---- viewer rows 1-7 (issue 9): each on the patched websocketd and on stock 0.4.1 ----
+# Both builds come from the same Debian source (deploy/websocketd/build.sh); a run alternates them,
+# each on a fresh stack, so a row's two figures see the same machine.
+WSD_PATCHED=${BENCH_WEBSOCKETD:-$build/websocketd}
+WSD_STOCK=${BENCH_WEBSOCKETD_STOCK:-$build/websocketd-stock}
+CHURN=${BENCH_CHURN:-10000}              # viewer connections of row 4 (patched build)
+CHURN_STOCK=${BENCH_CHURN_STOCK:-2000}   # stock 0.4.1 keeps ~2.4 MB per connection: fewer
+builds() { echo patched stock; }
+wsd_of() { if [ "$1" = stock ]; then echo "$WSD_STOCK"; else echo "$WSD_PATCHED"; fi; }
+
+# peak_sampler FILE: while it runs, the largest total PSS of the suite seen, once a second, in FILE.
+peak_sampler() {
+  local f=$1 max=0 t
+  while :; do
+    snapshot "$f.tmp"
+    t=$(snap_total pss "$f.tmp")
+    [ "$t" -gt "$max" ] && { max=$t; cp "$f.tmp" "$f"; }
+    sleep 1
+  done
+}
+
+# view_run B N I: N viewers of 4 streams × 10 fps × 100 KB through nginx, on build B. Once 95 %
+# are connected: SIGUSR1 to wsload (its figures start here), SECS seconds with the PSS peak
+# sampled, a CPU snapshot, SIGTERM (its summary covers exactly that window). Then the viewers
+# leave; 10 s after the last one has gone, PSS again (row 5).
+view_run() {
+  local b=$1 n=$2 i=$3 f=$out/v_$1_n$2_$3 t pid wl sampler
+  snapshot "$f.idle"
   client "$f" "$tools/wsload" -P "$REDIS_URL" -L push -s 4 -f 10 -n "$n" -r "$RATE" -d $(( 3 * SECS + 120 )) \
     "$WSBASE/ws/labels/push?token=$TOKEN"
   pid=$client_pid
-  # Connects are much slower than -r here (a process per viewer): wait for 95 % of them.
   wait_until $(( n / 5 + 30 )) eval '[ "$(ws_children)" -ge '"$(( n * 95 / 100 ))"' ]' ||
-    say "push $n: only $(ws_children) viewers connected"
+    say "$b, $n viewers: only $(ws_children) connected"
   sleep 1
   wl=$(ps --ppid "$pid" -o pid= | tr -d ' ')     # wsload itself, under timeout
-  snapshot "$f.s0"
+  snapshot "$f.s0" nopss
   kill -USR1 "$wl"
   t=$(now_ms)
+  peak_sampler "$f.peak" & sampler=$!
   sleep "$SECS"
+  kill "$sampler"; wait "$sampler" 2>/dev/null
   snapshot "$f.s1" nopss
   kill -TERM "$wl"
   wait "$pid"
   cpu_window "$f.s0" "$f.s1" "$f.cpu"
-  echo "window_s=$(calc "($(now_ms) - $t) / 1000" %.2f)" >>"$f.cpu"
-  echo "gb=$(calc "$(kv bytes "$f") / 1e9" %.4f) pss_kb=$(snap_total pss "$f.s0")" \
-    "gb_nginx_sent=$(calc "($(kv nginx_sent "$f.s1") - $(kv nginx_sent "$f.s0")) / 1e9" %.4f)" >>"$f.cpu"
+  echo "window_s=$(calc "($(now_ms) - $t) / 1000" %.2f) gb=$(calc "$(kv bytes "$f") / 1e9" %.4f)" \
+    "peak_kb=$(snap_total pss "$f.peak") idle_kb=$(snap_total pss "$f.idle")" >>"$f.cpu"
+  settle
+  sleep 10
+  snapshot "$f.after"
+  echo "after_kb=$(snap_total pss "$f.after")" >>"$f.cpu"
+  raw+=("$(basename "$f"): $(cat "$f") | $(tr '\n' ' ' <"$f.cpu")")
+}
+
+# idle_run B I: 100 viewers of a label nobody writes to: Redis commands/s and bytes sent.
+idle_run() {
+  local f=$out/i_$1_$2 c0 c1 t0 w pid
+  client "$f" "$tools/wsload" -n 100 -r "$RATE" -d $(( SECS + 4 )) "$WSBASE/ws/labels/idle?token=$TOKEN"
+  pid=$client_pid
+  wait_until 30 eval '[ "$(ws_children)" -ge 100 ]' || say "idle: not all viewers connected"
+  sleep 1
+  c0=$(commands_total); t0=$(now_ms)
+  sleep "$SECS"
+  c1=$(commands_total); w=$(calc "($(now_ms) - $t0) / 1000")
+  # Our own INFO calls: the second one is counted in c1.
+  echo "cmds_per_s=$(calc "($c1 - $c0 - 1) / $w" %.2f)" >>"$f.cpu"
+  wait "$pid"
   raw+=("$(basename "$f"): $(cat "$f") | $(tr '\n' ' ' <"$f.cpu")")
   settle
 }
 
-push_rows() {
-  local n i
+# churn_run B I COUNT: COUNT viewer connections, 16 at a time, each leaving after its first frame
+# while 4 streams × 10 fps flow. websocketd's RSS before, and 10 s after the last one left; the ws
+# processes still running then.
+churn_run() {
+  local b=$1 i=$2 count=$3 f=$out/c_$1_$2 wsd rss0 prod secs
+  wsd=$(root_pid ws-labels); rss0=$(rss_kb "$wsd")
+  client "$f.prod" "$tools/wsload" -P "$REDIS_URL" -L churn -s 4 -f 10 -n 0 -d $(( 3 * SECS + 600 )) \
+    "$WSBASE/ws/labels/churn"
+  prod=$client_pid
+  wait_until 10 eval '[ -n "$(rcli --scan --pattern "stream_frame:$(printf churn | base64)*" | head -1)" ]'
+  # wsload -C runs for a time: long enough for COUNT connections at the rate of a short probe.
+  run_client "$f.probe" "$tools/wsload" -C -n 16 -r 1000 -d 3 "$WSBASE/ws/labels/churn?token=$TOKEN"
+  secs=$(calc "c = $count / ($(kv cycle_rate "$f.probe") + 1); if (c < 5) c = 5; c" %.0f)
+  run_client "$f" "$tools/wsload" -C -n 16 -r 1000 -d "$secs" "$WSBASE/ws/labels/churn?token=$TOKEN"
+  kill -TERM "$prod"; wait "$prod" 2>/dev/null
   settle
-  snapshot "$out/idle.snap"
-  for n in $VIEWERS; do for i in $(seq "$RUNS"); do push_run "$n" "$i"; done; done
+  sleep 10
+  proc_scan
+  echo "conns=$(( $(kv connected "$f") + $(kv connected "$f.probe") )) rss0_kb=${rss0:-0}" \
+    "rss_after_kb=$(rss_kb "$wsd" || echo gone) ws_left=$(ws_children) alive=$([ -d "/proc/$wsd" ] && echo yes || echo no)" >"$f.cpu"
+  raw+=("$(basename "$f"): $(cat "$f") | $(tr '\n' ' ' <"$f.cpu")")
 }
-
-row3() {
-  local n fs cs p50 p99 skipped dup errs target res
-  for n in $VIEWERS; do
-    mapfile -t fs < <(runs "r3_n$n")
-    p50=$(med lat_p50_ms "${fs[@]}") p99=$(med lat_p99_ms "${fs[@]}") skipped=$(med skipped "${fs[@]}")
-    dup=$(med dup "${fs[@]}")
-    errs=$(for f in "${fs[@]}"; do echo $(( $(kv errors "$f") + $(kv connect_fail "$f") + $(kv refused "$f") \
-      + $(kv closed "$f") + $(kv proto "$f") + $(kv corrupt "$f") + $(kv reorder "$f") )); done | median)
-    case $n in
-      20) target="p50 ≤ 2, p99 ≤ 10"; res=$(verdict eval 'le "$p50" 2 && le "$p99" 10') ;;
-      100) target="p99 ≤ 25, 0 missed, 0 dup"; res=$(verdict eval 'le "$p99" 25 && [ "$skipped" = 0 ] && [ "$dup" = 0 ]') ;;
-      500) target="p99 ≤ 200, 0 errors"; res=$(verdict eval 'le "$p99" 200 && [ "$errs" = 0 ]') ;;
-      *) target=-; res=- ;;
-    esac
-    row 3 "push, $n viewers: latency p50 / p99 ms; missed, dup, errors (client CPU $(med client_cpu_s "${fs[@]}") s)" \
-      "$p50 / $p99; $skipped, $dup, $errs" - - "$target" "$res"
-  done
-}
-
-row5() {
-  local idle n fs pss per wsl base wsd
-  idle=$(snap_total pss "$out/start.snap")
-  row 5 "memory: PSS idle, just started, MB ($(for g in nginx fcgi websocketd ws; do printf '%s %s ' "$g" "$(calc "$(kv pss_$g "$out/start.snap") / 1024" %.1f)"; done))" \
-    "$(calc "$idle / 1024" %.1f)" - - "≤ 15 MB" "$(verdict le "$(calc "$idle / 1024")" 15)"
-  idle=$(snap_total pss "$out/idle.snap")
-  row 5 "memory: PSS idle after rows 1-2 (uploads), MB ($(for g in nginx fcgi websocketd ws; do printf '%s %s ' "$g" "$(calc "$(kv pss_$g "$out/idle.snap") / 1024" %.1f)"; done))" \
-    "$(calc "$idle / 1024" %.1f)" - - "≤ 15 MB" "$(verdict le "$(calc "$idle / 1024")" 15)"
-  for n in $VIEWERS; do
-    [ "$n" -ge 100 ] || continue
-    mapfile -t fs < <(runs "r3_n$n")
-    pss=$(for f in "${fs[@]}"; do snap_total pss "$f.s0"; done | median)
-    # Per viewer: against the idle snapshot taken just before the same run.
-    per=$(for f in "${fs[@]}"; do calc "($(snap_total pss "$f.s0") - $(snap_total pss "$f.idle")) / $n / 1024" %.3f; echo; done | median)
-    wsl=$(for f in "${fs[@]}"; do calc "$(kv pss_ws "$f.s0") / ($(kv n_ws "$f.s0") + 1e-9) / 1024" %.2f; echo; done | median)
-    base=$(for f in "${fs[@]}"; do snap_total pss "$f.idle"; done | median)
-    wsd=$(for f in "${fs[@]}"; do calc "($(kv pss_websocketd "$f.s0") - $(kv pss_websocketd "$f.idle")) / $n / 1024" %.3f; echo; done | median)
-    row 5 "memory: PSS with $n viewers, MB; per added viewer (baseline before the run $(calc "$base / 1024" %.1f) MB; one ws-labels $wsl MB; websocketd $(calc "$(med pss_websocketd "${fs[@]/%/.s0}") / 1024" %.1f) MB, of it per added viewer $wsd MB)" \
-      "$(calc "$pss / 1024" %.1f); $per" - - "≤ 0.5 MB/viewer" "$(verdict le "$per" 0.5)"
-  done
-}
-
-row6() {
-  local n fs cpu gb per parts wsd
-  for n in $VIEWERS; do
-    mapfile -t fs < <(runs "r3_n$n" | sed 's/$/.cpu/')
-    cpu=$(med suite_cpu_s "${fs[@]}") gb=$(med gb "${fs[@]}")
-    per=$(for f in "${fs[@]}"; do calc "$(kv suite_cpu_s "$f") / ($(kv gb "$f") + 1e-9)" %.3f; echo; done | median)
-    parts=$(for g in nginx websocketd ws; do printf '%s %s ' "$g" "$(med suite_cpu_${g}_s "${fs[@]}")"; done)
-    wsd=$(for f in "${fs[@]}"; do calc "$(kv suite_cpu_websocketd_s "$f") / ($(kv gb "$f") + 1e-9)" %.3f; echo; done | median)
-    row 6 "CPU per GB delivered, $n viewers: s/GB (${parts}s over $(med window_s "${fs[@]}") s, $gb GB; websocketd alone $wsd s/GB)" \
-      "$per" - - "≤ 0.5 s/GB" "$(verdict le "$per" 0.5)"
-  done
-}
-
-# ---- row 4: 100 idle viewers, no producer ----
-row4() {
-  local i f c0 c1 t0 w
-  seed idle
-  for i in $(seq "$RUNS"); do
-    f=$out/r4_$i
-    client "$f" "$tools/wsload" -n 100 -r "$RATE" -d $(( SECS + 4 )) "$WSBASE/ws/labels/idle?token=$TOKEN"
-    local pid=$client_pid
-    wait_until 20 eval '[ "$(ws_children)" -ge 100 ]' || say "idle: not all viewers connected"
-    sleep 1
-    snapshot "$f.s0"; c0=$(commands_total); t0=$(now_ms)
-    sleep "$SECS"
-    c1=$(commands_total); w=$(calc "($(now_ms) - $t0) / 1000"); snapshot "$f.s1"
-    cpu_window "$f.s0" "$f.s1" "$f.cpu"
-    # Our own INFO calls: the second one is counted in c1.
-    echo "cmds_per_s=$(calc "($c1 - $c0 - 1) / $w" %.1f)" >>"$f.cpu"
-    wait "$pid"
-    raw+=("$(basename "$f"): $(cat "$f") | $(tr '\n' ' ' <"$f.cpu")")
-    settle
-  done
-  local fs cs cps bytes
-  mapfile -t fs < <(runs r4); mapfile -t cs < <(runs r4 | sed 's/$/.cpu/')
-  cps=$(med cmds_per_s "${cs[@]}") bytes=$(med bytes "${fs[@]}")
-  row 4 "100 idle viewers: Redis commands/s (suite CPU $(med suite_cpu_s "${cs[@]}") s in ${SECS} s)" "$cps" - - "≤ 50" "$(verdict le "$cps" 50)"
-  row 4 "100 idle viewers: bytes sent after the initial frames (connected $(med connected "${fs[@]}"))" "$bytes" - - 0 "$(verdict [ "$bytes" = 0 ])"
-}
-
-# ---- row 7: connect cost ----
-# wsload -C: each of K loops connects, waits for its first frame, closes, connects again.
-# Also watched: websocketd's resident memory across the churn. websocketd 0.4.1 leaves its stdout
-# reader parked, with its 10 MiB buffer, whenever a message is in flight as a viewer leaves.
 rss_kb() { sed -nE 's/^VmRSS:[[:space:]]*([0-9]+) kB/\1/p' "/proc/$1/status" 2>/dev/null; }
-# The reference for row 7: a websocketd started as the stack starts the /ws/labels one, serving
-# tests/tools/wsreplay instead: one frame captured from /ws/labels/push, sent as it is, and nothing
-# more. Its figures are what websocketd costs per connection with no program of ours, no Redis and
-# no token check behind it (and no nginx in front: viewers connect to it directly).
-ref_start() {
-  local dir=$out/ref port msg
-  mkdir -p "$dir"
-  "$tools/wsclient" -T 5000 -o "$dir" -q "$WSBASE/ws/labels/push?token=$TOKEN" recv:1 close >/dev/null 2>&1
-  msg=$(ls "$dir"/*.bin 2>/dev/null | head -1)
-  [ -s "$msg" ] || return 1
-  port=$(free_port)
-  websocketd --address=127.0.0.1 --port="$port" --maxforks=1024 --loglevel=error --binary \
-    "$tools/wsreplay" "$msg" 2>>"$out/ref-websocketd.log" &
-  REF_PID=$!
-  clients+=("$REF_PID")
-  REF_URL=ws://127.0.0.1:$port/ws/labels/push
-  wait_until 10 eval "(: </dev/tcp/127.0.0.1/$port)"
-}
-row7() {
-  local i k wsd rss0 rss_max=0 r conns=0 alive=yes ref_rss0 ref_max=0 ref_conns=0
-  seed push
-  if ! ref_start; then cannot 7 "connect cost" "no frame captured for the websocketd reference"; return; fi
-  wsd=$(root_pid ws-labels); rss0=$(rss_kb "$wsd") ref_rss0=$(rss_kb "$REF_PID")
+
+# ERROR lines websocketd wrote in a stack's life (ordinary disconnects happen in every run); it
+# logs to stdout (the stack's output) and passes on what the programs write to stderr.
+wsd_errors() { cat "$STACK_DIR"/ws-*.log "$out/stack.out" 2>/dev/null | grep -c ' ERROR ' ; }
+
+viewer_runs() {
+  local i b
   for i in $(seq "$RUNS"); do
-    for k in 1 16; do
-      run_client "$out/r7_k${k}_$i" "$tools/wsload" -C -n "$k" -r 1000 -d "$SECS" "$WSBASE/ws/labels/push?token=$TOKEN"
-      settle
-      conns=$(( conns + $(kv connected "$out/r7_k${k}_$i") ))
-      r=$(rss_kb "$wsd"); [ -n "$r" ] || alive="no (killed)"
-      [ "${r:-0}" -gt "$rss_max" ] && rss_max=$r
-      run_client "$out/r7ref_k${k}_$i" "$tools/wsload" -C -n "$k" -r 1000 -d "$SECS" "$REF_URL"
-      sleep 1
-      ref_conns=$(( ref_conns + $(kv connected "$out/r7ref_k${k}_$i") ))
-      r=$(rss_kb "$REF_PID"); [ "${r:-0}" -gt "$ref_max" ] && ref_max=$r
+    for b in $(builds); do
+      say "viewers, run $i, $b websocketd"
+      stack_stop; WEBSOCKETD=$(wsd_of "$b") stack_start
+      seed idle
+      sleep 2
+      if selected 6; then idle_run "$b" "$i"; fi
+      if selected 2; then view_run "$b" 20 "$i"; fi
+      if selected 1; then view_run "$b" 100 "$i"; fi
+      if selected 3 5; then view_run "$b" 300 "$i"; fi
+      echo "errors=$(wsd_errors)" >"$out/e_${b}_$i"
+      if selected 4 && [ "$i" = 1 ]; then
+        stack_stop; WEBSOCKETD=$(wsd_of "$b") stack_start
+        churn_run "$b" "$i" "$([ "$b" = stock ] && echo "$CHURN_STOCK" || echo "$CHURN")"
+        echo "churn_errors=$(wsd_errors)" >>"$out/e_${b}_$i"
+      fi
     done
   done
-  kill "$REF_PID" 2>/dev/null
-  local one many rone rmany p50 rp50 rate rrate errs
-  mapfile -t one < <(runs r7_k1); mapfile -t many < <(runs r7_k16)
-  mapfile -t rone < <(runs r7ref_k1); mapfile -t rmany < <(runs r7ref_k16)
-  p50=$(med first_p50_ms "${one[@]}") rate=$(med cycle_rate "${many[@]}")
-  rp50=$(med first_p50_ms "${rone[@]}") rrate=$(med cycle_rate "${rmany[@]}")
-  # Runs that connected no viewer have no latency to judge.
-  [ "$(calc "$(med cycles "${one[@]}") > 0" %d)" = 1 ] || p50=
-  errs=$(for f in "${many[@]}"; do echo $(( $(kv refused "$f") + $(kv connect_fail "$f") + $(kv errors "$f") )); done | median)
-  row 7 "connect: upgrade → first frame p50 ms, 1 loop (connect → first: $(med conn_first_p50_ms "${one[@]}") ms; $(med cycle_rate "${one[@]}")/s); ceiling: websocketd alone, direct" \
-    "${p50:-none}" "$rp50" "$(calc "$p50 / ($rp50 + 1e-9)" %.1f) ×" "≤ 5 ms" "$(verdict le "$p50" 5)"
-  row 7 "connect: new viewers/s, 16 loops (p50 upgrade → first $(med first_p50_ms "${many[@]}") ms; refused+failed $errs; client CPU $(med client_cpu_s "${many[@]}") s); ceiling: websocketd alone" \
-    "$rate" "$rrate" "$(calc "100 * $rate / ($rrate + 1e-9)" %.1f) %" "≥ 200/s" "$(verdict ge "$rate" 200)"
-  row 7 "websocketd /ws/labels: RSS kept per churned connection, KB (RSS ${rss0:-?} → max $rss_max KB over $conns connections; still running: $alive); websocketd alone, one message per connection: $ref_rss0 → $ref_max KB over $ref_conns" \
-    "$(calc "(${rss_max} - ${rss0:-0}) / ($conns + 0.000001)" %.0f)" "$(calc "($ref_max - ${ref_rss0:-0}) / ($ref_conns + 0.000001)" %.0f)" - - -
+  stack_stop; stack_start
+}
+
+# vfiles B N SUFFIX: the runs' files of build B with N viewers.
+vfiles() { local i; for i in $(seq "$RUNS"); do [ -f "$out/v_$1_n$2_$i${3:-}" ] && echo "$out/v_$1_n$2_$i${3:-}"; done; }
+# per-run figures, medians over the runs: missed %, errors, PSS per viewer, CPU s/GB, MB/s.
+missed_pct() { calc "100 * $(kv skipped "$1") / ($(kv msgs "$1") + $(kv skipped "$1") + 1e-9)" %.2f; }
+errs_of() { echo $(( $(kv errors "$1") + $(kv connect_fail "$1") + $(kv refused "$1") + $(kv closed "$1") \
+  + $(kv proto "$1") + $(kv corrupt "$1") + $(kv reorder "$1") + $(kv dup "$1") )); }
+per_run() { local fn=$1 f; shift; for f in "$@"; do "$fn" "$f"; echo; done | median; }
+s_per_gb() { calc "$(kv suite_cpu_s "$1.cpu") / ($(kv gb "$1.cpu") + 1e-9)" %.2f; }
+peak_mb() { calc "($(kv peak_kb "$1.cpu") - $(kv idle_kb "$1.cpu")) / 1024" %.1f; }
+mb_per_s() { calc "$(kv gb "$1.cpu") * 1000 / $(kv window_s "$1.cpu")" %.0f; }
+back_mb() { calc "($(kv after_kb "$1.cpu") - $(kv idle_kb "$1.cpu")) / 1024" %.1f; }
+wsd_share() { calc "$(kv suite_cpu_websocketd_s "$1.cpu") / ($(kv gb "$1.cpu") + 1e-9)" %.2f; }
+
+# vrow B N: "figure" strings for build B (p50/p99, missed %, errors, peak, s/GB, MB/s, back).
+vfig() {
+  local fs; mapfile -t fs < <(vfiles "$1" "$2")
+  [ ${#fs[@]} -gt 0 ] || { echo "-"; return; }
+  case $3 in
+    lat) echo "$(med lat_p50_ms "${fs[@]}") / $(med lat_p99_ms "${fs[@]}")" ;;
+    p50) med lat_p50_ms "${fs[@]}" ;;
+    p99) med lat_p99_ms "${fs[@]}" ;;
+    missed) per_run missed_pct "${fs[@]}" ;;
+    errors) per_run errs_of "${fs[@]}" ;;
+    connected) med connected "${fs[@]}" ;;
+    skipped) med skipped "${fs[@]}" ;;
+    peak) per_run peak_mb "${fs[@]}" ;;
+    idle) for f in "${fs[@]}"; do calc "$(kv idle_kb "$f.cpu") / 1024" %.1f; echo; done | median ;;
+    perviewer) for f in "${fs[@]}"; do calc "$(peak_mb "$f") / $2" %.3f; echo; done | median ;;
+    spgb) per_run s_per_gb "${fs[@]}" ;;
+    wsdgb) per_run wsd_share "${fs[@]}" ;;
+    mbps) per_run mb_per_s "${fs[@]}" ;;
+    back) per_run back_mb "${fs[@]}" ;;
+    parts) for g in nginx websocketd ws; do printf '%s %s ' "$g" "$(med suite_cpu_${g}_s "${fs[@]/%/.cpu}")"; done ;;
+  esac
+}
+
+row_v1() {
+  local p99 mis err peak spgb
+  p99=$(vfig patched 100 p99) mis=$(vfig patched 100 missed) err=$(vfig patched 100 errors)
+  peak=$(vfig patched 100 peak) spgb=$(vfig patched 100 spgb)
+  row 1 "100 viewers: p50 / p99 ms (stock 0.4.1: $(vfig stock 100 lat))" "$(vfig patched 100 lat)" \
+    "$(vfig stock 100 lat)" - "p99 ≤ 50 ms" "$(verdict le "$p99" 50)"
+  row 1 "100 viewers: missed %, errors (stock: $(vfig stock 100 missed) %, $(vfig stock 100 errors))" \
+    "$mis %, $err" "$(vfig stock 100 missed) %" - "≤ 1 %, 0" "$(verdict eval 'le "$mis" 1 && [ "$err" = 0 ]')"
+  row 1 "100 viewers: peak PSS above idle, MB (idle $(vfig patched 100 idle) MB; stock: idle $(vfig stock 100 idle), peak +$(vfig stock 100 peak))" \
+    "$peak" "$(vfig stock 100 peak)" "$(calc "$(vfig stock 100 peak) / ($peak + 1e-9)" %.0f) × less" "≤ 100 MB" "$(verdict le "$peak" 100)"
+  row 1 "100 viewers: suite CPU s per GB delivered ($(vfig patched 100 parts)s; websocketd alone $(vfig patched 100 wsdgb), stock $(vfig stock 100 wsdgb))" \
+    "$spgb" "$(vfig stock 100 spgb)" - "≤ 2 s/GB" "$(verdict le "$spgb" 2)"
+}
+
+row_v2() {
+  local p50 p99 sk
+  p50=$(vfig patched 20 p50) p99=$(vfig patched 20 p99) sk=$(vfig patched 20 skipped)
+  row 2 "20 viewers: p50 / p99 ms, frames missed (stock 0.4.1: $(vfig stock 20 lat), $(vfig stock 20 skipped))" \
+    "$p50 / $p99, $sk" "$(vfig stock 20 lat)" - "p50 ≤ 2, p99 ≤ 10, 0 missed" \
+    "$(verdict eval 'le "$p50" 2 && le "$p99" 10 && [ "$sk" = 0 ]')"
+}
+
+row_v3() {
+  local con err per mbps
+  con=$(vfig patched 300 connected) err=$(vfig patched 300 errors) per=$(vfig patched 300 perviewer)
+  mbps=$(vfig patched 300 mbps)
+  row 3 "300 viewers: connected, errors, frames skipped (counted; stock: $(vfig stock 300 connected), $(vfig stock 300 errors), $(vfig stock 300 skipped))" \
+    "$con, $err, $(vfig patched 300 skipped)" - - "300, 0" "$(verdict eval '[ "$con" = 300 ] && [ "$err" = 0 ]')"
+  row 3 "300 viewers: PSS per viewer, MB (peak above idle / 300; stock $(vfig stock 300 perviewer))" \
+    "$per" "$(vfig stock 300 perviewer)" - "≤ 1 MB" "$(verdict le "$per" 1)"
+  row 3 "300 viewers: MB/s delivered (p50 / p99 $(vfig patched 300 lat) ms; stock $(vfig stock 300 mbps) MB/s)" \
+    "$mbps" "$(vfig stock 300 mbps)" - "≥ 600 MB/s" "$(verdict ge "$mbps" 600)"
+}
+
+row_v4() {
+  local p=$out/c_patched_1.cpu s=$out/c_stock_1.cpu grow left alive sgrow
+  [ -f "$p" ] || { cannot 4 "churn" "no churn run"; return; }
+  grow=$(calc "($(kv rss_after_kb "$p") - $(kv rss0_kb "$p")) / 1024" %.1f) left=$(kv ws_left "$p") alive=$(kv alive "$p")
+  sgrow=$( [ -f "$s" ] && calc "($(kv rss_after_kb "$s") - $(kv rss0_kb "$s")) / 1024" %.1f || echo -)
+  row 4 "churn: $(kv conns "$p") connections leaving while frames flow: websocketd RSS 10 s after the last left, MB above its start ($(kv rss0_kb "$p") KB at start; ws processes left $left; alive $alive). Stock 0.4.1 over $(kv conns "$s"): +$sgrow MB, $(kv ws_left "$s") left, alive $(kv alive "$s")" \
+    "$grow" "$sgrow" "$(calc "1024 * $sgrow / ($(kv conns "$s") + 1e-9)" %.0f) KB/conn stock" "≤ 20 MB, 0 left" \
+    "$(verdict eval 'le "$grow" 20 && [ "$left" = 0 ] && [ "$alive" = yes ] && [ "$(kv conns "$p")" -ge '"$CHURN"' ]')"
+}
+
+row_v5() {
+  local back; back=$(vfig patched 300 back)
+  row 5 "memory comes back: total PSS 10 s after 300 viewers left, MB above idle (stock 0.4.1: $(vfig stock 300 back))" \
+    "$back" "$(vfig stock 300 back)" - "≤ 20 MB" "$(verdict le "$back" 20)"
+}
+
+row_v6() {
+  local b fs cps bytes integ=0 f
+  mapfile -t fs < <(for i in $(seq "$RUNS"); do [ -f "$out/i_patched_$i" ] && echo "$out/i_patched_$i"; done)
+  [ ${#fs[@]} -gt 0 ] || { cannot 6 "idle viewers" "no idle run"; return; }
+  cps=$(for f in "${fs[@]}"; do calc "$(kv cmds_per_s "$f.cpu") / 100" %.3f; echo; done | median)
+  bytes=$(med bytes "${fs[@]}")
+  for f in $(vfiles patched 20) $(vfiles patched 100) $(vfiles patched 300); do
+    integ=$(( integ + $(kv corrupt "$f") + $(kv dup "$f") + $(kv reorder "$f") + $(kv proto "$f") ))
+  done
+  row 6 "idle viewer: Redis commands/s each, bytes sent (100 idle viewers)" "$cps, $bytes" - - "≤ 0.5, 0" \
+    "$(verdict eval 'le "$cps" 0.5 && [ "$bytes" = 0 ]')"
+  row 6 "frames whole: corrupt + duplicate + out-of-order + protocol errors over every viewer run" "$integ" - - 0 \
+    "$(verdict [ "$integ" = 0 ])"
+}
+
+row_v7() {
+  local b p=0 s=0 i
+  local -a ps ss
+  for i in $(seq "$RUNS"); do
+    ps+=("$(kv errors "$out/e_patched_$i")" "$(kv churn_errors "$out/e_patched_$i")")
+    ss+=("$(kv errors "$out/e_stock_$i")" "$(kv churn_errors "$out/e_stock_$i")")
+  done
+  p=$(printf '%s\n' "${ps[@]}" | awk '{ s += $1 } END { print s + 0 }')
+  s=$(printf '%s\n' "${ss[@]}" | awk '{ s += $1 } END { print s + 0 }')
+  row 7 "websocketd ERROR log lines over every run (ordinary disconnects only)" "$p" "$s (stock)" - 0 "$(verdict [ "$p" = 0 ])"
 }
 
 # ---- report ----
@@ -485,25 +546,24 @@ main() {
   for t in wsload xaddload wsupload mkjwt; do
     [ -x "$tools/$t" ] || { say "$tools/$t missing: run make first"; exit 1; }
   done
+  for t in "$WSD_PATCHED" "$WSD_STOCK"; do
+    [ -x "$t" ] || { say "$t missing: run make first (deploy/websocketd/build.sh)"; exit 1; }
+  done
   COMMIT=$(commit)
   say "machine: $(machine); commit $COMMIT; rows:$ROWS; $RUNS runs × ${SECS} s"
   stack_start
   say "stack on port $PORT (FCGI_WORKERS=$WORKERS, STREAM_MAXLEN=$MAXLEN), raw outputs in $out"
-  # The stack just started, before any load: the other idle figure of row 5 is taken after rows
-  # 1 and 2, once the processes hold what uploads made them grow to.
-  if selected 5; then sleep 1; snapshot "$out/start.snap"; fi
-  if selected 1; then say "row 1: POST /frames"; row1; fi
-  if selected 2; then say "row 2: /ws/frames"; row2; fi
-  if selected 3 5 6; then say "rows 3, 5, 6: push to 20 / 100 / 500 viewers"; push_rows; fi
-  if selected 3; then row3; fi
-  if selected 4; then say "row 4: idle viewers"; row4; fi
-  if selected 5; then row5; fi
-  if selected 6; then row6; fi
-  # websocketd 0.4.1 keeps memory for viewers that left while frames flowed (row 7 measures it):
-  # after rows 3-6 it can hold GBs, so connect cost is measured on a fresh stack.
-  if selected 7; then
-    if selected 3 4 5 6; then stack_stop; stack_start; fi
-    say "row 7: connect cost (fresh stack on port $PORT)"; row7
+  if selected U1; then say "row U1: POST /frames"; row1; fi
+  if selected U2; then say "row U2: /ws/frames"; row2; fi
+  if selected 1 2 3 4 5 6 7; then
+    viewer_runs
+    if selected 1; then row_v1; fi
+    if selected 2; then row_v2; fi
+    if selected 3; then row_v3; fi
+    if selected 4; then row_v4; fi
+    if selected 5; then row_v5; fi
+    if selected 6; then row_v6; fi
+    if selected 7; then row_v7; fi
   fi
   stack_stop
   echo

@@ -123,3 +123,22 @@ expect_match "a 1.5 MB frame: delivered whole or refused whole" "$r" \
 (sleep 0.5; xadd huge cam "$work/f1") &
 r=$(ws "/ws/labels/huge" recv:2 | tail -2 | head -1)
 expect_match "... and the next frame is delivered" "$r" 'IMG 2 '
+
+# A viewer that stops reading while its camera keeps writing falls behind;
+# reading again, it skips to the newest frame instead of working through the
+# backlog (the buffers on the way hold a few of these 1 MB frames, not 40).
+head -c 1000000 /dev/urandom >"$work/mb"
+xadd behind cam "$work/f1"
+WSOPTS=(-t -T 30000 -H "Authorization: Bearer $tok")
+ws "/ws/labels/behind" recv:1 sleep:4000 recvall >"$work/behind.out" 2>&1 &
+viewer=$!
+wait_until 10 grep -q BINARY "$work/behind.out"
+xpub 127.0.0.1 "$redis_port" "$(stream_key behind cam)" 40 50 "$work/mb" 100
+newest=$(stored warnings behind cam)
+check "a viewer that fell behind gets the camera's newest frame" \
+  wait_until 20 grep -q "\"warnings\": \"$newest\".* IMG 1000000 " "$work/behind.out"
+kill "$viewer" 2>/dev/null; wait "$viewer" 2>/dev/null
+got=$(grep -c ' IMG 1000000 ' "$work/behind.out")
+check "... having skipped the backlog ($got of 40 delivered)" test "$got" -lt 40
+order=$(grep -oE '"warnings": "[0-9]+"' "$work/behind.out" | tr -dc '0-9\n' | sort -c -n 2>&1 && echo sorted)
+expect "... never an older frame after a newer one" "$order" sorted

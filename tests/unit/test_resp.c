@@ -114,6 +114,17 @@ static void test_malformed(void)
     resp_tree_free(&t);
 }
 
+static void test_array_head(void)
+{
+    long long n = 7;
+    CHECK(resp_array_head("*3\r\n$1", 8, &n) == 4 && n == 3, "header of a 3-element array");
+    CHECK(resp_array_head("*-1\r\n", 5, &n) == 5 && n == -1, "nil array");
+    CHECK(resp_array_head("*12", 3, &n) == 0, "header not all here");
+    CHECK(resp_array_head("", 0, &n) == 0, "nothing yet");
+    CHECK(resp_array_head("-ERR x\r\n", 8, &n) == -1, "an error reply is not an array");
+    CHECK(resp_array_head("*-2\r\n", 5, &n) == -1, "negative count");
+}
+
 int main(void)
 {
     test_complete_only_when_whole();
@@ -122,5 +133,6 @@ int main(void)
     test_scalars();
     test_tree_reused();
     test_malformed();
+    test_array_head();
     return test_report("resp");
 }
