@@ -9,6 +9,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "wsio.h"
 #include "wsreq.h"
@@ -84,6 +85,7 @@ static int send_entry(stream *st, const frame_entry *e)
         { e->val[FF_FRAME] ? (void *)e->val[FF_FRAME] : "", e->len[FF_FRAME] },
     };
     int rc = wsio_send(iov, 3);
+    metrics_frame_sent(MX_EP_WS_LABELS, rc, e->len[FF_FRAME]);
     size_t hdr_len = hdr.len;
     buf_free(&hdr);
     snprintf(st->last, sizeof st->last, "%.*s", (int)e->id_len, e->id);
@@ -110,6 +112,8 @@ static int deliver(viewer *v, const char *rkey, const frame_entry *first, int is
     snprintf(first_id, sizeof first_id, "%.*s", (int)first->id_len, first->id);
     store_entry newer;
     int found = store_newest(v->s, rkey, first_id, &newer);
+    if (found > 0)
+        metrics_skipped(MX_EP_WS_LABELS);
     int rc = send_entry(st, found > 0 ? &newer.e : first);
     if (found > 0)
         store_entry_free(&newer);
@@ -229,7 +233,9 @@ int main(void)
     int rc = wsreq_accept(&req, "/ws/labels/", 1, &cfg, s, cfg.ws_viewer_auth) < 0;
     if (rc == 0) {
         viewer v = { .cfg = &cfg, .s = s, .label = req.label };
+        metrics_connected(MX_EP_WS_LABELS);
         watch(&v);
+        metrics_disconnected();
         wsio_linger();
         free_streams(&v);
     }
