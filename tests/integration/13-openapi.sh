@@ -40,8 +40,8 @@ printf '{"labels": ["a", 7], "extra": 1}' >"$work/b"
 printf 'HTTP/1.1 200 OK\n' >"$work/h.lf"
 expect "the response check catches a wrong item type and an undocumented field" \
   "$(jq -r -L "$top/tests/tools" --arg method get --arg path /labels --arg status 200 --arg ctype application/json \
-     --rawfile headers "$work/h.lf" --rawfile body "$work/b" 'include "openapi"; check_response' "$doc" | sort | tr '\n' '|')" \
-  "GET /labels 200: body: extra is not documented|GET /labels 200: body.labels[1]: number where string is documented|"
+     --rawfile headers "$work/h.lf" --rawfile body "$work/b" 'include "openapi"; check_response' "$doc" | LC_ALL=C sort | tr '\n' '|')" \
+  "GET /labels 200: body.labels[1]: number where string is documented|GET /labels 200: body: extra is not documented|"
 
 printf 'frame' >"$work/f.bin"
 head -c 5000 /dev/zero >"$work/big.bin"
@@ -87,6 +87,7 @@ oa "health with metrics off" GET /healthz 200
 expect_match "... reports it" "$(cat "$work/b")" '"metrics": "METRICS_FILE=.*foreign: not a streamweb metrics file"'
 oa "upload with metrics off" POST /frames 200 -H "Authorization: Bearer $admin" -F label=site -F key=cam -F "file=@$work/f.bin"
 
+export LC_ALL=C
 documented=$(jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[] | .key as $m
   | .value.responses | keys[] | "\($m) \($p) \(.)"' "$doc" | sort -u)
 expect "every documented operation and status was provoked and checked" \
