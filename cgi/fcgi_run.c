@@ -156,6 +156,20 @@ static int supervise(int workers, sigset_t *mask)
     return 0;
 }
 
+void fcgi_open_stores(const config *cfg, store **write, store **read)
+{
+    *write = store_new(cfg->redis_url, cfg->redis_timeout_ms);
+    *read = strcmp(cfg->redis_read_url, cfg->redis_url) == 0 ? *write
+                                                             : store_new(cfg->redis_read_url, cfg->redis_timeout_ms);
+}
+
+void fcgi_close_stores(store *write, store *read)
+{
+    if (read != write)
+        store_free(read);
+    store_free(write);
+}
+
 int fcgi_run(fcgi_handler handler, void *app, int workers)
 {
     FCGX_Request rq;

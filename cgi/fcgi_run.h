@@ -15,4 +15,9 @@ typedef void (*fcgi_handler)(FCGX_Request *rq, const http_request *req, http_res
  * dies. Returns the process exit code. */
 int fcgi_run(fcgi_handler handler, void *app, int workers);
 
+/* A responder's Redis stores: *write for REDIS_URL, *read for REDIS_READ_URL
+ * (where viewers read; the same store when both name one server). */
+void fcgi_open_stores(const config *cfg, store **write, store **read);
+void fcgi_close_stores(store *write, store *read);
+
 #endif

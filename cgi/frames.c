@@ -4,6 +4,7 @@
 #include "config.h"
 #include "fcgi_run.h"
 #include "form.h"
+#include "metrics.h"
 #include "upload.h"
 #include "xalloc.h"
 
@@ -25,7 +26,8 @@ static int read_form(FCGX_Request *rq, form *f)
     return form_finish(f);
 }
 
-static void store_upload(app *a, const upload *u, http_response *resp)
+/* 0 once stored. */
+static int store_upload(app *a, const upload *u, http_response *resp)
 {
     upload_check chk;
     if (upload_validate(u, &chk) < 0) {
@@ -35,14 +37,39 @@ static void store_upload(app *a, const upload *u, http_response *resp)
         http_set_unavailable(resp, "Failed to store frame", a->store);
     } else {
         buf_puts(&resp->body, stored_ok);
+        return 0;
     }
+    return -1;
+}
+
+/* Authenticates, reads and stores one upload: the stored image's size, or 0. */
+static size_t receive(app *a, FCGX_Request *rq, const http_request *req, http_response *resp)
+{
+    auth_identity id;
+    int status;
+    size_t stored = 0;
+    /* Authenticate before reading a body of up to MAX_FRAME_BYTES. */
+    if (http_authenticate(&a->cfg, a->store, req, &id, resp) < 0)
+        return 0;
+    auth_identity_free(&id);
+    form *f = form_new(req->content_type, a->cfg.max_frame_bytes, &status);
+    if (!f) {
+        http_set_detail(resp, status, "Unsupported Media Type: expected multipart/form-data");
+    } else if (read_form(rq, f) < 0) {
+        http_set_detail(resp, form_status(f), form_error(f));
+    } else {
+        upload u;
+        form_upload(f, &u);
+        if (store_upload(a, &u, resp) == 0)
+            stored = u.len[FF_FRAME];
+    }
+    form_free(f);
+    return stored;
 }
 
 static void handle(FCGX_Request *rq, const http_request *req, http_response *resp, void *ud)
 {
     app *a = ud;
-    auth_identity id;
-    int status;
     if (strcmp(req->method, "OPTIONS") == 0) {
         http_set_preflight(resp, &a->cfg, req, "POST, OPTIONS");
         return;
@@ -53,21 +80,8 @@ static void handle(FCGX_Request *rq, const http_request *req, http_response *res
         http_add_header(resp, "Allow", "POST, OPTIONS");
         return;
     }
-    /* Authenticate before reading a body of up to MAX_FRAME_BYTES. */
-    if (http_authenticate(&a->cfg, a->store, req, &id, resp) < 0)
-        return;
-    auth_identity_free(&id);
-    form *f = form_new(req->content_type, a->cfg.max_frame_bytes, &status);
-    if (!f) {
-        http_set_detail(resp, status, "Unsupported Media Type: expected multipart/form-data");
-    } else if (read_form(rq, f) < 0) {
-        http_set_detail(resp, form_status(f), form_error(f));
-    } else {
-        upload u;
-        form_upload(f, &u);
-        store_upload(a, &u, resp);
-    }
-    form_free(f);
+    size_t stored = receive(a, rq, req, resp);
+    metrics_upload(MX_EP_FRAMES, resp->status, stored);
 }
 
 int main(void)

@@ -74,12 +74,8 @@ int main(void)
 {
     app a;
     config_load_or_exit(&a.cfg, "labels.fcgi");
-    a.store = store_new(a.cfg.redis_url, a.cfg.redis_timeout_ms);
-    a.read = strcmp(a.cfg.redis_read_url, a.cfg.redis_url) == 0
-                 ? a.store : store_new(a.cfg.redis_read_url, a.cfg.redis_timeout_ms);
+    fcgi_open_stores(&a.cfg, &a.store, &a.read);
     int rc = fcgi_run(handle, &a, a.cfg.fcgi_workers);
-    if (a.read != a.store)
-        store_free(a.read);
-    store_free(a.store);
+    fcgi_close_stores(a.store, a.read);
     return rc;
 }

@@ -1,6 +1,8 @@
 /* config: environment → struct config, with defaults that work out of the box. */
 #include "config.h"
 
+#include "cidr.h"
+#include "metrics.h"
 #include "redisurl.h"
 
 #include <errno.h>
@@ -147,6 +149,29 @@ static int get_redis(env_error *e, config *c)
     return get_int(e, "REDIS_TIMEOUT_MS", 1000, 10, 60000, &c->redis_timeout_ms);
 }
 
+/* METRICS_FILE: an absolute path (every program must find the same file,
+ * whatever its working directory), or "off". */
+static int get_metrics(env_error *e, config *c)
+{
+    if (get_str(e, "METRICS_FILE", "", c->metrics_file, sizeof c->metrics_file) < 0 ||
+        get_str(e, "METRICS_ALLOW", "", c->metrics_allow, sizeof c->metrics_allow) < 0)
+        return -1;
+    if (!c->metrics_file[0])
+        strcpy(c->metrics_file, "/run/streamweb/metrics");
+    else if (strcmp(c->metrics_file, "off") == 0)
+        c->metrics_file[0] = '\0';
+    else if (c->metrics_file[0] != '/')
+        return bad(e, "METRICS_FILE", c->metrics_file, "must be an absolute path, or off");
+    char why[128];
+    if (!c->metrics_allow[0])
+        strcpy(c->metrics_allow, "127.0.0.0/8, ::1");
+    else if (strcmp(c->metrics_allow, "none") == 0)
+        c->metrics_allow[0] = '\0';
+    else if (cidr_list_check(c->metrics_allow, why, sizeof why) < 0)
+        return bad(e, "METRICS_ALLOW", c->metrics_allow, why);
+    return 0;
+}
+
 int config_load(config *c, char *err, size_t errlen)
 {
     env_error e = { err, errlen };
@@ -163,7 +188,7 @@ int config_load(config *c, char *err, size_t errlen)
         get_int(&e, "WS_IDLE_TIMEOUT_SECONDS", 60, 1, 86400, &c->ws_idle_timeout) < 0 ||
         get_int(&e, "WS_MAX_SESSION_SECONDS", 1800, 1, 7 * 86400, &c->ws_max_session) < 0 ||
         get_bool(&e, "WS_VIEWER_AUTH", true, &c->ws_viewer_auth) < 0 || get_log_level(&e, c) < 0 ||
-        get_int(&e, "FCGI_WORKERS", 2, 1, 256, &c->fcgi_workers) < 0)
+        get_int(&e, "FCGI_WORKERS", 2, 1, 256, &c->fcgi_workers) < 0 || get_metrics(&e, c) < 0)
         return -1;
     c->max_frame_bytes = (size_t)maxframe;
     return 0;
@@ -178,4 +203,5 @@ void config_load_or_exit(config *cfg, const char *program)
         exit(2);
     }
     log_threshold = cfg->log_level;
+    metrics_open(cfg->metrics_file, program); /* a refused file is logged; the program serves on */
 }

@@ -28,6 +28,8 @@ typedef struct config {
     bool ws_viewer_auth;         /* WS_VIEWER_AUTH: viewers must present a token */
     enum log_level log_level;    /* LOG_LEVEL */
     int fcgi_workers;            /* FCGI_WORKERS: processes per FastCGI responder */
+    char metrics_file[256];      /* METRICS_FILE: the shared counters; "" when "off" */
+    char metrics_allow[512];     /* METRICS_ALLOW: who may GET /metrics (CIDR list; "" nobody) */
 } config;
 
 /* Fills cfg from the environment. On a bad value returns -1 and writes a
@@ -35,7 +37,8 @@ typedef struct config {
 int config_load(config *cfg, char *err, size_t errlen);
 
 /* config_load for programs: on failure prints the message and exits 2.
- * Also names the program in the log and applies LOG_LEVEL. */
+ * Also names the program in the log, applies LOG_LEVEL and opens the shared
+ * metrics (METRICS_FILE) under that name: every program counts from start. */
 void config_load_or_exit(config *cfg, const char *program);
 
 #endif

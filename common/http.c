@@ -11,6 +11,7 @@
 void http_response_init(http_response *r)
 {
     r->status = 200;
+    r->content_type = NULL;
     buf_init(&r->headers);
     buf_init(&r->body);
 }
@@ -113,7 +114,7 @@ void http_serialize(const http_response *r, buf *out)
 {
     buf_printf(out, "Status: %d %s\r\n", r->status, http_reason(r->status));
     if (r->status != 204)
-        buf_puts(out, "Content-Type: application/json\r\n");
+        buf_printf(out, "Content-Type: %s\r\n", r->content_type ? r->content_type : "application/json");
     buf_append(out, r->headers.data, r->headers.len);
     if (r->status != 204)
         buf_printf(out, "Content-Length: %zu\r\n", r->body.len);

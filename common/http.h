@@ -20,6 +20,7 @@ typedef struct http_request {
 
 typedef struct http_response {
     int status;
+    const char *content_type; /* NULL: application/json, as every API answer */
     buf headers; /* "Name: value\r\n" lines */
     buf body;
 } http_response;

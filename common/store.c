@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "redisurl.h"
 #include "resp.h"
 #include "xalloc.h"
@@ -24,6 +25,7 @@ struct store {
     long long retry_at_ms; /* no reconnect attempt before this (backoff) */
     int backoff_ms;
     int was_down;          /* log the outage once and the recovery once */
+    int connected_before;  /* a new connection replaces one (metrics: reconnects) */
     char err[256];
     /* Frame replies (XREAD, XREVRANGE) are read here in place (see resp.c);
      * both are reused from reply to reply. */
@@ -85,8 +87,11 @@ void store_disconnect(store *s)
     s->clock_known = 0;
 }
 
+/* Every failed command passes here once (or is counted where it fails
+ * without a connection failure: an error reply, a backoff). */
 static void mark_down(store *s, const char *why)
 {
+    metrics_redis(MX_REDIS_ERROR);
     /* hiredis reports a socket timeout as EAGAIN's text; say what it means. */
     if (strcmp(why, strerror(EAGAIN)) == 0)
         why = "timed out";
@@ -135,8 +140,10 @@ static int ensure_connected(store *s)
     if (s->ctx && !is_stale(s->ctx))
         return 0;
     store_disconnect(s);
-    if (now_ms() < s->retry_at_ms)
+    if (now_ms() < s->retry_at_ms) {
+        metrics_redis(MX_REDIS_ERROR);
         return -1; /* s->err still says why */
+    }
     struct timeval tv = ms_to_tv(s->timeout_ms);
     s->ctx = s->url.path[0] ? redisConnectUnixWithTimeout(s->url.path, tv)
                             : redisConnectWithTimeout(s->url.host, s->url.port, tv);
@@ -148,6 +155,10 @@ static int ensure_connected(store *s)
     redisEnableKeepAlive(s->ctx);
     if (handshake(s) < 0)
         return -1;
+    metrics_redis(MX_REDIS_CONNECT);
+    if (s->connected_before)
+        metrics_redis(MX_REDIS_RECONNECT);
+    s->connected_before = 1;
     if (s->was_down)
         LOG_INFO("Redis connection restored");
     s->was_down = 0;
@@ -165,6 +176,7 @@ static redisReply *checked(store *s, redisReply *r)
         return NULL;
     }
     if (r->type == REDIS_REPLY_ERROR) {
+        metrics_redis(MX_REDIS_ERROR);
         snprintf(s->err, sizeof s->err, "Redis error: %s", r->str);
         freeReplyObject(r);
         return NULL;
@@ -534,6 +546,19 @@ int store_window_hit(store *s, const char *key, int window_s, long long *count, 
     } else {
         snprintf(s->err, sizeof s->err, "unexpected rate-limit reply");
     }
+    freeReplyObject(r);
+    return ok ? 0 : -1;
+}
+
+int store_ping(store *s)
+{
+    const char *argv[] = { "PING" };
+    redisReply *r = command(s, 1, argv, NULL);
+    if (!r)
+        return -1;
+    int ok = r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
+    if (!ok)
+        snprintf(s->err, sizeof s->err, "unexpected PING reply");
     freeReplyObject(r);
     return ok ? 0 : -1;
 }

@@ -52,6 +52,8 @@ void store_disconnect(store *s);
 /* Fixed-window counter: INCR key, set its expiry on the first hit. Returns
  * the count in this window and the window's remaining milliseconds. */
 int store_window_hit(store *s, const char *key, int window_s, long long *count, long long *ttl_ms);
+/* PING on the kept connection (a health probe opens none of its own); -1 with store_error. */
+int store_ping(store *s);
 /* GET key: 1 and the value in out, 0 if absent, -1 error. */
 int store_get(store *s, const char *key, buf *out);
 

@@ -21,6 +21,7 @@ needs=(
   "command -v redis-server ; redis-server"
   "command -v redis-cli ; redis-tools"
   "command -v curl ; curl"
+  "command -v jq ; jq"
   "command -v sha256sum ; coreutils"
   "command -v valgrind ; valgrind"
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # stack: starts a complete local streamweb on 127.0.0.1 — Redis (unless
-# REDIS_URL is given), the FastCGI workers under spawn-fcgi, one websocketd per
-# WebSocket endpoint, and nginx (or lighttpd) in front — prints the URLs and a
+# REDIS_URL is given), the FastCGI workers under spawn-fcgi (labels, frames,
+# status), one websocketd per WebSocket endpoint, and nginx (or lighttpd) in
+# front serving deploy/www at / — prints the URLs and a
 # development token, and stops everything it started on Ctrl-C or SIGTERM.
 # Used by `make run` and by the integration tests.
 #
@@ -12,6 +13,7 @@
 #   WS_MAXFORKS     connections per WebSocket endpoint (512)
 #   STACK_USER      run the FastCGI workers, websocketd and the ws programs as
 #                   this user (as the systemd units do), when started as root
+#   METRICS_FILE    the shared metrics file (STACK_DIR/shm/metrics)
 #   REDIS_URL, JWT_SECRET_KEY and every variable of deploy/streamweb.env.example
 set -euo pipefail
 
@@ -24,7 +26,7 @@ maxforks=${WS_MAXFORKS:-512}
 dir=${STACK_DIR:-}
 own_dir=0
 if [ -z "$dir" ]; then dir=$(mktemp -d /tmp/streamweb.XXXXXX); own_dir=1; fi
-mkdir -p "$dir/htdocs"
+mkdir -p "$dir"
 # nginx and lighttpd workers may run as another user: they must reach the sockets.
 chmod 755 "$dir"
 pids=()
@@ -84,7 +86,7 @@ start_fcgi() { # start_fcgi NAME: spawn-fcgi binds the socket, then becomes the
 passenv="PATH,LD_LIBRARY_PATH,REDIS_URL,REDIS_READ_URL,REDIS_TIMEOUT_MS,JWT_SECRET_KEY,JWT_ALGORITHM"
 passenv+=",JWT_REQUIRE_ACTIVE_JTI,STREAM_MAXLEN,MAX_FRAME_BYTES,CORS_ALLOW_ORIGINS,RATE_LIMIT_LABELS"
 passenv+=",TRUSTED_PROXIES,PULL_WAIT_MS,WS_IDLE_TIMEOUT_SECONDS,WS_MAX_SESSION_SECONDS,WS_VIEWER_AUTH,LOG_LEVEL"
-passenv+=",ASAN_OPTIONS,UBSAN_OPTIONS"
+passenv+=",METRICS_FILE,METRICS_ALLOW,ASAN_OPTIONS,UBSAN_OPTIONS"
 
 start_ws() { # start_ws NAME PORT MODE-FLAGS...
   local name=$1 port=$2; shift 2
@@ -133,6 +135,12 @@ if [ -n "$run_user" ]; then
   [ "$(id -u)" = 0 ] || { log "STACK_USER needs root to switch to $run_user"; exit 1; }
 fi
 tune_pipes
+# Every program maps the metrics file; it is created by whichever starts first,
+# in a directory the programs' user may write.
+mkdir -p "$dir/shm"
+[ -z "$run_user" ] || chown "$run_user:$run_group" "$dir/shm"
+export METRICS_FILE=${METRICS_FILE:-$dir/shm/metrics}
+export WWW_DIR=$top/deploy/www
 if [ -z "${JWT_SECRET_KEY:-}" ]; then
   JWT_SECRET_KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
   log "generated a development JWT_SECRET_KEY"
@@ -143,6 +151,7 @@ export WS_LABELS_PORT=${WS_LABELS_PORT:-$(free_port)} WS_STREAM_PORT=${WS_STREAM
 export WS_FRAMES_PORT=${WS_FRAMES_PORT:-$(free_port)}
 start_fcgi labels
 start_fcgi frames
+start_fcgi status
 start_ws labels "$WS_LABELS_PORT" --binary
 start_ws stream "$WS_STREAM_PORT" --binary
 start_ws frames "$WS_FRAMES_PORT"
@@ -161,6 +170,7 @@ WS_LABELS_PORT=$WS_LABELS_PORT
 WS_STREAM_PORT=$WS_STREAM_PORT
 WS_FRAMES_PORT=$WS_FRAMES_PORT
 STACK_DIR=$dir
+METRICS_FILE=$METRICS_FILE
 ENV
 cat <<MSG
 streamweb is up ($server on $base, Redis at $REDIS_URL, logs in $dir)
@@ -169,6 +179,9 @@ streamweb is up ($server on $base, Redis at $REDIS_URL, logs in $dir)
   WS   ws://$base/ws/labels/{label}
   WS   ws://$base/ws/stream/{label}/{key}
   WS   ws://$base/ws/frames
+  GET  http://$base/healthz        (200 while Redis answers, else 503)
+  GET  http://$base/metrics        (Prometheus; from METRICS_ALLOW, loopback by default)
+  GET  http://$base/openapi.json   (the HTTP API as OpenAPI 3)
 development token (admin, valid 7 days):
   $token
 try:

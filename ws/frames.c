@@ -9,6 +9,7 @@
 #include "jsonw.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "upframe.h"
 #include "upload.h"
 #include "wsio.h"
@@ -44,13 +45,16 @@ static void store_message(const config *cfg, store *s, const upframe_msg *m)
         buf why;
         buf_init(&why);
         upload_problems_text(&chk, &why);
+        metrics_upload(MX_EP_WS_FRAMES, 422, 0);
         reply_error(why.data);
         buf_free(&why);
     } else if (upload_store(s, cfg, &u, &chk) < 0) {
         char why[300];
         snprintf(why, sizeof why, "Failed to store frame: %s", store_error(s));
+        metrics_upload(MX_EP_WS_FRAMES, 503, 0);
         reply_error(why);
     } else {
+        metrics_upload(MX_EP_WS_FRAMES, 200, m->frame_len);
         wsio_send_json(stored_ok, sizeof stored_ok - 1);
     }
 }
@@ -63,6 +67,7 @@ static void drain_messages(const config *cfg, store *s, upframe *u, int idle)
     while ((st = upframe_next(u, idle, &m)) != UPF_NEED_MORE) {
         if (st == UPF_ERROR) {
             LOG_INFO("message refused: %s", m.error);
+            metrics_upload_error(m.error);
             reply_error(m.error);
         } else {
             store_message(cfg, s, &m);
@@ -110,8 +115,12 @@ int main(void)
     /* Uploads always need a token, whatever WS_VIEWER_AUTH says. */
     int rc = wsreq_accept(&req, "/ws/frames", 0, &cfg, s, true) < 0;
     if (rc == 0) {
+        metrics_connected(MX_EP_WS_FRAMES);
         serve(&cfg, s);
+        metrics_disconnected();
         wsio_linger();
+    } else {
+        metrics_upload(MX_EP_WS_FRAMES, 401, 0); /* refused at connect */
     }
     wsreq_free(&req);
     store_free(s);

@@ -9,6 +9,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "wsio.h"
 #include "wsreq.h"
@@ -22,7 +23,7 @@ typedef struct stream {
     char *rkey;
     char *name;       /* decoded stream key, sent as "key" */
     char last[64];    /* newest entry delivered; "" before the first */
-    int behind;       /* its next entry was stale: its newest is fetched */
+    char stale[64];   /* its next entry, too old to send: the newest is fetched */
 } stream;
 
 typedef struct viewer {
@@ -85,6 +86,7 @@ static int send_entry(stream *st, const frame_entry *e)
         { e->val[FF_FRAME] ? (void *)e->val[FF_FRAME] : "", e->len[FF_FRAME] },
     };
     int rc = wsio_send(iov, 3);
+    metrics_frame_sent(MX_EP_WS_LABELS, rc, e->len[FF_FRAME]);
     size_t hdr_len = hdr.len;
     buf_free(&hdr);
     snprintf(st->last, sizeof st->last, "%.*s", (int)e->id_len, e->id);
@@ -108,8 +110,11 @@ static stream *find_stream(viewer *v, const char *rkey)
 static int deliver_newest(viewer *v, stream *st)
 {
     frame_entry e;
-    st->behind = 0;
     int found = store_newest(v->s, st->rkey, st->last, &e);
+    int skipped = found > 0 && (e.id_len != strlen(st->stale) || memcmp(e.id, st->stale, e.id_len) != 0);
+    st->stale[0] = '\0';
+    if (skipped)
+        metrics_skipped(MX_EP_WS_LABELS);
     return found > 0 ? send_entry(st, &e) : 0;
 }
 
@@ -160,7 +165,7 @@ static int on_news(void *ctx, const char *rkey, const frame_entry *e, int fresh)
     if (st && fresh)
         return send_entry(st, e);
     if (st)
-        st->behind = 1;
+        snprintf(st->stale, sizeof st->stale, "%.*s", (int)e->id_len, e->id);
     return 0;
 }
 
@@ -180,7 +185,7 @@ static int wait_and_deliver(viewer *v, int block_ms)
         return rc > 0 ? -1 : redis_trouble(v);
     v->redis_down_reported = 0;
     for (size_t i = 0; i < v->n && rc == 0; i++)
-        if (v->streams[i].behind)
+        if (v->streams[i].stale[0])
             rc = deliver_newest(v, &v->streams[i]);
     return rc;
 }
@@ -233,7 +238,9 @@ int main(void)
     int rc = wsreq_accept(&req, "/ws/labels/", 1, &cfg, s, cfg.ws_viewer_auth) < 0;
     if (rc == 0) {
         viewer v = { .cfg = &cfg, .s = s, .label = req.label };
+        metrics_connected(MX_EP_WS_LABELS);
         watch(&v);
+        metrics_disconnected();
         wsio_linger();
         free_streams(&v);
     }

@@ -9,6 +9,7 @@
 #include "codec.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "wsio.h"
 #include "wsreq.h"
@@ -35,6 +36,7 @@ static int send_entry(session *ss, const frame_entry *e)
     if (!e->val[FF_FRAME])
         iov[2].iov_base = "";
     int rc = wsio_send(iov, 3);
+    metrics_frame_sent(MX_EP_WS_STREAM, rc, e->len[FF_FRAME]);
     size_t hdr_len = hdr.len;
     buf_free(&hdr);
     if (rc == WSIO_TOO_BIG)
@@ -185,7 +187,9 @@ int main(void)
     if (rc == 0) {
         stream_key_build(&rkey, req.label, req.key);
         session ss = { .cfg = &cfg, .s = s, .rkey = rkey.data, .last_id = "" };
+        metrics_connected(MX_EP_WS_STREAM);
         serve(&ss);
+        metrics_disconnected();
         wsio_linger();
     }
     buf_free(&rkey);

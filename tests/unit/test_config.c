@@ -12,7 +12,7 @@ static const char *const all_vars[] = {
     "REDIS_URL", "REDIS_READ_URL", "REDIS_TIMEOUT_MS", "JWT_SECRET_KEY", "JWT_ALGORITHM",
     "JWT_REQUIRE_ACTIVE_JTI", "STREAM_MAXLEN", "MAX_FRAME_BYTES", "CORS_ALLOW_ORIGINS",
     "RATE_LIMIT_LABELS", "TRUSTED_PROXIES", "PULL_WAIT_MS", "WS_IDLE_TIMEOUT_SECONDS",
-    "WS_MAX_SESSION_SECONDS", "WS_VIEWER_AUTH", "LOG_LEVEL", "FCGI_WORKERS",
+    "WS_MAX_SESSION_SECONDS", "WS_VIEWER_AUTH", "LOG_LEVEL", "FCGI_WORKERS", "METRICS_FILE", "METRICS_ALLOW",
 };
 
 /* Only JWT_SECRET_KEY set. */
@@ -233,6 +233,28 @@ static void test_strings(void)
     CHECK_STR(c.trusted_proxies, "127.0.0.1");
 }
 
+/* ---- metrics ---- */
+
+static void test_metrics_settings(void)
+{
+    config c = load_ok("METRICS_FILE", "");
+    CHECK_STR(c.metrics_file, "/run/streamweb/metrics");
+    CHECK_STR(c.metrics_allow, "127.0.0.0/8, ::1");
+    c = load_ok("METRICS_FILE", "/var/tmp/sw.metrics");
+    CHECK_STR(c.metrics_file, "/var/tmp/sw.metrics");
+    c = load_ok("METRICS_FILE", "off");
+    CHECK_STR(c.metrics_file, "");
+    load_bad("METRICS_FILE", "metrics");
+    load_bad("METRICS_FILE", "./run/metrics");
+    c = load_ok("METRICS_ALLOW", "10.0.0.0/8, 2001:db8::/32,192.0.2.7");
+    CHECK_STR(c.metrics_allow, "10.0.0.0/8, 2001:db8::/32,192.0.2.7");
+    c = load_ok("METRICS_ALLOW", "none");
+    CHECK_STR(c.metrics_allow, "");
+    load_bad("METRICS_ALLOW", "10.0.0.0/33");
+    load_bad("METRICS_ALLOW", "localhost");
+    load_bad("METRICS_ALLOW", "127.0.0.1,");
+}
+
 /* ---- Redis URLs through the configuration ---- */
 
 static void test_redis_url_config(void)
@@ -423,6 +445,7 @@ int main(void)
     test_booleans();
     test_algorithm();
     test_strings();
+    test_metrics_settings();
     test_redis_url_config();
     test_redis_read_url_config();
     test_log_level();
