@@ -7,6 +7,7 @@
 #   MAX_BODY_MB  largest request body, in MiB              (MAX_FRAME_BYTES + 5 MiB)
 #   STATE_DIR    web server's pid, temp and log files      (/var/lib/streamweb)
 #   CONF_DIR     where fastcgi.params, websocket.params are (/etc/streamweb)
+#   WWW_DIR      the viewer page, a copy of deploy/www       (/usr/local/share/streamweb/www)
 set -euo pipefail
 template=${1:?usage: render.sh TEMPLATE}
 max_frame=${MAX_FRAME_BYTES:-8388608}
@@ -21,4 +22,5 @@ sed -e "s|@RUN_DIR@|${RUN_DIR:-/run/streamweb}|g" \
     -e "s|@MAX_BODY_KB@|$(( max_body_mb * 1024 ))|g" \
     -e "s|@STATE_DIR@|${STATE_DIR:-/var/lib/streamweb}|g" \
     -e "s|@CONF_DIR@|${CONF_DIR:-/etc/streamweb}|g" \
+    -e "s|@WWW_DIR@|${WWW_DIR:-/usr/local/share/streamweb/www}|g" \
     "$template"
