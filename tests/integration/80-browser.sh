@@ -27,7 +27,7 @@ EXPIRED_TOKEN=$(mkjwt -s "$JWT_SECRET_KEY" "{\"subject\":{\"username\":\"alice\"
 VIEWER_TOKEN=$(token bob viewer '["other"]')
 export EXPIRED_TOKEN VIEWER_TOKEN
 page_test page.mjs
-#SOAK
+[ "$STACK_SERVER" = nginx ] && page_test soak.mjs
 stack_stop
 
 WS_MAX_SESSION_SECONDS=3 stack_start

@@ -150,7 +150,7 @@ export class CameraView {
 
   tick() {
     const now = Date.now();
-    if (!this.info.last) return;
+    if (!this.info.frames) return;
     // The entry id says when the camera's frame was written; the arrival
     // time stands in if the id is not a time.
     this.fields.age.textContent = ageText(now - (this.writtenAt || this.info.last));

@@ -6,16 +6,21 @@ import { parseJsonText } from './overlay.mjs';
 const RATE_WINDOW_MS = 5000;
 // Quiet: no frame for this long, or for three of its usual intervals if longer.
 const QUIET_MIN_MS = 5000;
+const QUIET_INTERVALS = 3;
 
 export class LiveInfo {
   constructor() {
     this.arrivals = []; // arrival times (ms) within the last RATE_WINDOW_MS
     this.last = 0;
     this.frames = 0;
+    this.interval = 0; // usual time between frames: a moving average, in ms
   }
 
   frame(now = Date.now()) {
-    this.frames++;
+    if (this.frames++) {
+      const d = now - this.last;
+      this.interval = this.frames > 2 ? 0.8 * this.interval + 0.2 * d : d;
+    }
     this.last = now;
     this.arrivals.push(now);
     this.trim(now);
@@ -34,10 +39,8 @@ export class LiveInfo {
   }
 
   quiet(now = Date.now()) {
-    if (!this.last) return false;
-    const rate = this.rate(now);
-    const limit = Math.max(QUIET_MIN_MS, rate ? 3000 / rate : 0);
-    return now - this.last > limit;
+    if (!this.frames) return false;
+    return now - this.last > Math.max(QUIET_MIN_MS, QUIET_INTERVALS * this.interval);
   }
 }
 
