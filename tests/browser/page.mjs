@@ -118,7 +118,8 @@ async function wallChecks(context) {
   check('a tile shows its frame age', /^\d+(\.\d)? s$/.test(await page.textContent(`${tile('cam1')} .age`)));
 
   // On screen (a screenshot): the box's edge over the image, the image inside it.
-  const shot = await page.screenshot();
+  const bottom = await page.$eval('#wall', (w) => Math.ceil(w.getBoundingClientRect().bottom) + 16);
+  const shot = await page.screenshot({ clip: { x: 0, y: 0, width: 1280, height: bottom } });
   const file = saveScreenshot(env.server === 'nginx' ? 'wall.png' : `wall-${env.server}.png`, shot);
   const png = decodePng(shot);
   const rect = await page.$eval(`${tileFrame('cam1')} canvas`, (c) => { const r = c.getBoundingClientRect(); return [r.x, r.y, r.width / c.width]; });

@@ -5,8 +5,9 @@
 // every 20 s keeps the connection past WS_IDLE_TIMEOUT_SECONDS); "save
 // frame" downloads the image on screen as the camera sent it.
 import { wsUrl } from './api.mjs';
+import { fillList, say, showConnection } from './dom.mjs';
 import { FrameView } from './frameview.mjs';
-import { LiveInfo, ageText, fillList, idTime, rateText, warningTexts } from './liveinfo.mjs';
+import { LiveInfo, ageText, idTime, rateText, warningTexts } from './liveinfo.mjs';
 import { LiveSocket } from './socket.mjs';
 
 const PING_MS = 20000;
@@ -43,7 +44,7 @@ export class CameraView {
     this.retryTimer = 0;
     root.querySelector('.view-title').textContent = `${options.label} / ${options.key}`;
     root.querySelector('.back').href = options.wallHref(options.label);
-    this.setMessage('');
+    say(this.message, '');
     this.onPause = () => this.setPaused(!this.paused);
     this.onSave = () => this.save();
     this.pauseButton.addEventListener('click', this.onPause);
@@ -56,7 +57,7 @@ export class CameraView {
         this.pull();
       },
       message: (m) => this.received(m),
-      status: (s) => this.showStatus(s),
+      status: (s) => showConnection(this.statusEl, s),
       failed: (f) => options.failed(f.error),
     });
     this.ticker = setInterval(() => this.tick(), TICK_MS);
@@ -76,17 +77,6 @@ export class CameraView {
     this.saveButton.removeEventListener('click', this.onSave);
     this.socket.stop();
     this.view.close();
-  }
-
-  showStatus({ state, text, reconnects }) {
-    this.statusEl.textContent = text;
-    this.statusEl.dataset.state = state;
-    this.statusEl.dataset.reconnects = String(reconnects);
-  }
-
-  setMessage(text) {
-    this.message.textContent = text;
-    this.message.hidden = !text;
   }
 
   setPaused(paused) {
@@ -115,14 +105,14 @@ export class CameraView {
     if (m.type === 'control') {
       if (m.message.error === undefined) return; // pong, closing (the socket reports it)
       this.answered();
-      this.setMessage(`The server says: ${m.message.error}`);
+      say(this.message, `The server says: ${m.message.error}`);
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => this.pull(), RETRY_PULL_MS);
       return;
     }
     if (m.type === 'invalid') {
       this.answered();
-      this.setMessage(`Ignored a message the page does not understand: ${m.reason}`);
+      say(this.message, `Ignored a message the page does not understand: ${m.reason}`);
       this.pull();
       return;
     }
@@ -138,7 +128,7 @@ export class CameraView {
     this.lastId = header.id;
     this.info.frame();
     const ok = await this.view.show(header, image);
-    this.setMessage(ok ? '' : 'This frame could not be decoded as an image.');
+    say(this.message, ok ? '' : 'This frame could not be decoded as an image.');
     this.writtenAt = idTime(header.id);
     this.fields.id.textContent = header.id ?? '';
     this.fields.written.textContent = this.writtenAt ? new Date(this.writtenAt).toLocaleTimeString() : '';

@@ -74,13 +74,3 @@ export function idTime(id) {
   const ms = Number.parseInt(String(id ?? '').split('-')[0], 10);
   return ms > 0 ? ms : 0;
 }
-
-// Fills a <ul> with one item per line of text; hidden when there are none.
-export function fillList(list, lines) {
-  list.replaceChildren(...lines.map((line) => {
-    const li = document.createElement('li');
-    li.textContent = line;
-    return li;
-  }));
-  list.hidden = lines.length === 0;
-}

@@ -4,6 +4,7 @@
 // so the browser's back button and bookmarks work.
 import { ApiError, fetchLabels, forgetToken, loadToken, saveToken } from './api.mjs';
 import { CameraView } from './camera.mjs';
+import { say } from './dom.mjs';
 import { Wall } from './wall.mjs';
 
 const LABELS_REFRESH_MS = 30000;
@@ -35,13 +36,12 @@ function showSignIn(message) {
   clearInterval(app.refreshTimer);
   app.token = '';
   show('#signin');
-  $('#signin-message').textContent = message;
-  $('#signin-message').hidden = !message;
+  say($('#signin-message'), message);
   $('#token').focus();
 }
 
 async function signIn(token) {
-  $('#signin-message').hidden = true;
+  say($('#signin-message'), '');
   $('#signin-button').disabled = true;
   $('#signin').dataset.checking = 'true';
   try {
@@ -74,12 +74,11 @@ async function refreshLabels() {
   const token = app.token;
   try {
     app.labels = await fetchLabels(token);
-    $('#labels-message').hidden = true;
+    say($('#labels-message'), '');
   } catch (e) {
     if (token !== app.token) return;
     if (e.status === 401) return signOut(e.message);
-    $('#labels-message').textContent = `Could not refresh the labels: ${e.message}`;
-    $('#labels-message').hidden = false;
+    say($('#labels-message'), `Could not refresh the labels: ${e.message}`);
     return;
   }
   renderLabels();

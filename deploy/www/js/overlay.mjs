@@ -142,6 +142,10 @@ export function shapesFor(header, naturalW, naturalH) {
   return { boxes, polygons, legend: [...legend].map(([label, colour]) => ({ label, colour })) };
 }
 
+// Line and tag sizes on screen, in CSS pixels, whatever the image's size.
+const LINE_CSS = 2;
+const FONT_CSS = 12;
+
 // Draws shapes on a canvas that covers the image exactly (CSS) and has the
 // image's natural size as its own, so shapes stay in image pixels. An empty
 // shape list clears what the previous frame drew.
@@ -152,7 +156,9 @@ export function drawShapes(canvas, shapes, naturalW, naturalH) {
   }
   const ctx = canvas.getContext('2d');
   ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const line = Math.max(2, Math.round(Math.max(naturalW, naturalH) / 300));
+  // Image pixels per CSS pixel (1 while the view is hidden and has no size).
+  const perCss = canvas.clientWidth ? naturalW / canvas.clientWidth : 1;
+  const line = Math.max(1, Math.round(LINE_CSS * perCss));
   ctx.lineWidth = line;
   ctx.lineJoin = 'round';
   for (const p of shapes.polygons) {
@@ -164,7 +170,7 @@ export function drawShapes(canvas, shapes, naturalW, naturalH) {
     ctx.fill();
     ctx.stroke();
   }
-  const font = Math.max(10, line * 6);
+  const font = Math.max(6, Math.round(FONT_CSS * perCss));
   ctx.font = `${font}px sans-serif`;
   ctx.textBaseline = 'top';
   for (const b of shapes.boxes) {

@@ -3,9 +3,10 @@
 // shows the image with its detections, the camera key, the frame's age and
 // rate, its warnings, and "quiet" when the camera has stopped sending.
 import { wsUrl } from './api.mjs';
+import { fillList, say, showConnection } from './dom.mjs';
 import { FrameView } from './frameview.mjs';
 import { imageDigest } from './framing.mjs';
-import { LiveInfo, ageText, fillList, rateText, warningTexts } from './liveinfo.mjs';
+import { LiveInfo, ageText, rateText, warningTexts } from './liveinfo.mjs';
 import { LiveSocket } from './socket.mjs';
 
 const TICK_MS = 1000;
@@ -22,10 +23,11 @@ export class Wall {
     this.tiles = new Map(); // camera key -> tile
     root.querySelector('.view-title').textContent = options.label;
     this.grid.replaceChildren();
-    this.setMessage('');
+    say(this.message, '');
     this.socket = new LiveSocket(() => wsUrl(['labels', options.label], options.token), {
+      open: () => say(this.message, ''), // what the last connection said is over
       message: (m) => this.received(m),
-      status: (s) => this.showStatus(s),
+      status: (s) => showConnection(this.statusEl, s),
       failed: (f) => options.failed(f.error),
     });
     this.ticker = setInterval(() => this.tick(), TICK_MS);
@@ -43,32 +45,21 @@ export class Wall {
     this.grid.replaceChildren();
   }
 
-  showStatus({ state, text, reconnects }) {
-    this.statusEl.textContent = text;
-    this.statusEl.dataset.state = state;
-    this.statusEl.dataset.reconnects = String(reconnects);
-  }
-
-  setMessage(text) {
-    this.message.textContent = text;
-    this.message.hidden = !text;
-  }
-
   received(m) {
     if (m.type === 'frame') {
       this.frame(m.header, m.image);
     } else if (m.type === 'control' && m.message.error !== undefined) {
       const size = m.message.size ? ` (${m.message.size} bytes)` : '';
-      this.setMessage(`The server says: ${m.message.error}${size}`);
+      say(this.message, `${new Date().toLocaleTimeString()}: the server says: ${m.message.error}${size}`);
     } else if (m.type === 'invalid') {
-      this.setMessage(`Ignored a message the page does not understand: ${m.reason}`);
+      say(this.message, `Ignored a message the page does not understand: ${m.reason}`);
     }
   }
 
   frame(header, image) {
     const key = typeof header.key === 'string' ? header.key : '';
     if (!key) {
-      this.setMessage('Ignored a frame without a camera key');
+      say(this.message, 'Ignored a frame without a camera key');
       return;
     }
     const tile = this.tiles.get(key) ?? this.addTile(key);
@@ -117,7 +108,7 @@ export class Wall {
     const after = [...this.tiles.keys()].filter((k) => k > key).sort()[0];
     this.grid.insertBefore(el, after === undefined ? null : this.tiles.get(after).el);
     this.tiles.set(key, tile);
-    this.setMessage('');
+    say(this.message, '');
     return tile;
   }
 
