@@ -23,6 +23,17 @@ page_test() { # page_test SCRIPT: runs one node script against the running stack
 
 now=$(date +%s)
 stack_start
+# The page's files with the types browsers insist on (a module script that
+# is not served as JavaScript is not run), revalidated on every load.
+ctype() { curl -s -o /dev/null -w '%{http_code} %{content_type}' "$BASE$1"; }
+expect_match "GET / is the page" "$(ctype /)" '^200 text/html'
+expect_match "GET /js/main.mjs is JavaScript" "$(ctype /js/main.mjs)" '^200 text/javascript'
+expect_match "GET /app.css is CSS" "$(ctype /app.css)" '^200 text/css'
+expect_match "GET /favicon.svg is SVG" "$(ctype /favicon.svg)" '^200 image/svg\+xml'
+expect_match "... no-cache, nosniff" "$(curl -sI "$BASE/js/api.mjs" | tr -d '\r' | grep -iE '^(cache-control|x-content-type-options):' | sort -f | tr '\n' ' ')" \
+  '^Cache-Control: no-cache X-Content-Type-Options: nosniff $'
+expect_match "a missing file is 404" "$(ctype /nosuch.mjs)" '^404 '
+expect_match "GET /labels is still the API" "$(ctype /labels)" '^401 application/json'
 EXPIRED_TOKEN=$(mkjwt -s "$JWT_SECRET_KEY" "{\"subject\":{\"username\":\"alice\",\"role\":\"admin\"},\"type\":\"access\",\"iat\":$((now - 120)),\"exp\":$((now - 60))}")
 VIEWER_TOKEN=$(token bob viewer '["other"]')
 export EXPIRED_TOKEN VIEWER_TOKEN
