@@ -43,7 +43,6 @@ function showSignIn(message) {
 async function signIn(token) {
   say($('#signin-message'), '');
   $('#signin-button').disabled = true;
-  $('#signin').dataset.checking = 'true';
   try {
     app.labels = await fetchLabels(token);
   } catch (e) {
@@ -53,7 +52,6 @@ async function signIn(token) {
     return;
   } finally {
     $('#signin-button').disabled = false;
-    $('#signin').dataset.checking = 'false';
   }
   saveToken(token);
   app.token = token;
