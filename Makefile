@@ -32,7 +32,7 @@ WS_BIN    := $(patsubst ws/%.c,$(BUILD)/ws-%,$(wildcard ws/*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 TOOL_BIN  := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
-.PHONY: all tests deps run test test-asan test-valgrind fuzz prove bench clean
+.PHONY: all tests deps browser-deps run test test-asan test-valgrind fuzz prove bench clean
 # Keep intermediate objects, so a rebuild relinks only what changed.
 .SECONDARY:
 all: $(LIB) $(CGI_BIN) $(WS_BIN) $(TOOL_BIN)
@@ -71,18 +71,28 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 deps:
 	@deploy/install-deps.sh
 
+# playwright-core for the browser tests, at the version package-lock.json
+# pins (npm writes node_modules/.package-lock.json; gitignored). It drives
+# Debian's chromium: no browser is downloaded.
+BROWSER_DIR := tests/browser
+$(BROWSER_DIR)/node_modules/.package-lock.json: $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
+	@echo "  NPM     $(BROWSER_DIR)"
+	$(Q)cd $(BROWSER_DIR) && npm ci --no-audit --no-fund --loglevel=error
+
+browser-deps: $(BROWSER_DIR)/node_modules/.package-lock.json
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	@STACK_TUNE_PIPES=1 exec deploy/stack.sh
 
 test: deps
-	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory tests browser-deps
 	@tests/run.sh
 
 # The same suite with AddressSanitizer + UndefinedBehaviorSanitizer builds of
 # every program (integration tests fail on any sanitizer report in a log).
 test-asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 CFLAGS="-O1 -g" tests
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 CFLAGS="-O1 -g" tests browser-deps
 	@BUILD=build-asan tests/run.sh
 
 # The unit tests under valgrind: zero errors and zero leaks, or they fail.

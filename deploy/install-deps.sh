@@ -24,6 +24,12 @@ needs=(
   "command -v jq ; jq"
   "command -v sha256sum ; coreutils"
   "command -v valgrind ; valgrind"
+  # the viewer page's tests (tests/browser): a real browser, node for playwright-core,
+  # and a font for the CJK label they show (else the screenshot has empty boxes)
+  "command -v chromium ; chromium"
+  "command -v node ; nodejs"
+  "command -v npm ; npm"
+  "fc-list :lang=zh | grep -q . ; fonts-wqy-microhei"
 )
 
 # `install-deps.sh fuzz`: also clang with its libFuzzer runtime (make fuzz).

@@ -7,7 +7,7 @@
 #   MAX_BODY_MB  largest request body, in MiB              (MAX_FRAME_BYTES + 5 MiB)
 #   STATE_DIR    web server's pid, temp and log files      (/var/lib/streamweb)
 #   CONF_DIR     where fastcgi.params, websocket.params are (/etc/streamweb)
-#   WWW_DIR      static files served at / (openapi.json)   (/usr/local/share/streamweb/www)
+#   WWW_DIR      the viewer page and openapi.json (deploy/www) (/usr/local/share/streamweb/www)
 set -euo pipefail
 template=${1:?usage: render.sh TEMPLATE}
 max_frame=${MAX_FRAME_BYTES:-8388608}

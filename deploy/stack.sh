@@ -14,6 +14,7 @@
 #   STACK_USER      run the FastCGI workers, websocketd and the ws programs as
 #                   this user (as the systemd units do), when started as root
 #   METRICS_FILE    the shared metrics file (STACK_DIR/shm/metrics)
+#   WWW_DIR         the viewer page served at / (deploy/www)
 #   REDIS_URL, JWT_SECRET_KEY and every variable of deploy/streamweb.env.example
 set -euo pipefail
 
@@ -98,8 +99,21 @@ start_ws() { # start_ws NAME PORT MODE-FLAGS...
   echo $! >"$dir/ws-$name.pid"
 }
 
+# The web server's workers (nginx's run as nobody when started as root) must
+# read the page: a checkout under a private home directory is copied.
+www_dir() {
+  export WWW_DIR=${WWW_DIR:-$top/deploy/www}
+  [ "$(id -u)" = 0 ] || return 0
+  setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear-groups -- test -r "$WWW_DIR/index.html" 2>/dev/null && return
+  cp -r "$WWW_DIR" "$dir/www"
+  chmod -R a+rX "$dir/www"
+  WWW_DIR=$dir/www
+  log "the viewer page is not readable by user nobody where it is: serving a copy from $WWW_DIR"
+}
+
 start_web() {
   export RUN_DIR=$dir STATE_DIR=$dir CONF_DIR=$dir LISTEN_ADDR=127.0.0.1
+  www_dir
   cp "$top/deploy/fastcgi.params" "$top/deploy/websocket.params" "$dir/"
   if [ "$server" = lighttpd ]; then
     "$top/deploy/render.sh" "$top/deploy/lighttpd.conf.in" >"$dir/lighttpd.conf"
@@ -173,6 +187,7 @@ STACK_DIR=$dir
 METRICS_FILE=$METRICS_FILE
 ENV
 cat <<MSG
+viewer page: http://$base/?token=$token
 streamweb is up ($server on $base, Redis at $REDIS_URL, logs in $dir)
   GET  http://$base/labels
   POST http://$base/frames

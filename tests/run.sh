@@ -35,6 +35,18 @@ if [ -z "${UNIT_ONLY:-}" ]; then
   add "$p" "$f" fuzz-regress
 fi
 
+# The viewer page's pure modules (deploy/www/js: framing, overlay, liveinfo)
+# under node's own test runner; its TAP summary ends with "# pass N", "# fail N".
+if [ -z "${UNIT_ONLY:-}" ]; then
+  out=$(node --test --test-reporter=tap tests/browser/unit/*.test.mjs 2>"$log/page-js.err"); rc=$?
+  p=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' <<<"$out"); f=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' <<<"$out")
+  [ -n "$p" ] && [ -n "$f" ] || { p=0; f=1; }
+  [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  echo "unit page-js: $p passed, $f failed"
+  [ "$f" -gt 0 ] && { grep -E -A12 '^not ok' <<<"$out"; tail -5 "$log/page-js.err"; } | sed 's/^/    /' | head -40
+  add "$p" "$f" page-js
+fi
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 [ -n "${UNIT_ONLY:-}" ] || for script in tests/integration/[0-9]*.sh; do
   [ -f "$script" ] || continue
