@@ -143,6 +143,7 @@ export WS_LABELS_PORT=${WS_LABELS_PORT:-$(free_port)} WS_STREAM_PORT=${WS_STREAM
 export WS_FRAMES_PORT=${WS_FRAMES_PORT:-$(free_port)}
 start_fcgi labels
 start_fcgi frames
+start_fcgi authorize
 start_ws labels "$WS_LABELS_PORT" --binary
 start_ws stream "$WS_STREAM_PORT" --binary
 start_ws frames "$WS_FRAMES_PORT"

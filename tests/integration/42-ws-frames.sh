@@ -94,13 +94,22 @@ ws /ws/frames sendwait:"$work/wait" >"$work/rwait"
 expect_match "unterminated header: one error" "$(sed -n 1p "$work/rwait")" '"status": "error", "message": "Invalid JSON header"'
 expect "... and the next message is stored" "$(sed -n 2p "$work/rwait") $(stored frame w y | sha)" "$okreply $(sha <"$work/good.jpg")"
 
-# A refused camera has already sent a frame: the refusal must still arrive
-# (websocketd resets a socket closed with bytes unread; 14 of 100 were lost).
+# A camera without a token is refused at the handshake, 401, even when it
+# sends a frame at once.
+told=0 missed=
+for i in $(seq 1 10); do
+  r=$(wsclient -T 5000 "$WSBASE/ws/frames" bin:"$work/m50/01" recvall)
+  if [[ "$r" =~ ^'HANDSHAKE 401 '.*'{"detail": "Not authenticated"}' ]]; then told=$((told + 1)); else missed=$r; fi
+done
+expect "no token, 10 times: 401 at the handshake every time${missed:+ (one got: $missed)}" "$told" 10
+# Straight to websocketd, ws-frames refuses by itself, and a camera that has
+# already sent a frame must still get the refusal (websocketd resets a
+# socket closed with bytes unread; 14 of 100 were lost).
 told=0 missed=
 for i in $(seq 1 30); do
-  r=$(wsclient -T 5000 "$WSBASE/ws/frames" bin:"$work/m50/01" recvall)
+  r=$(wsclient -T 5000 "ws://127.0.0.1:$WS_FRAMES_PORT/ws/frames" bin:"$work/m50/01" recvall)
   if [[ "$r" =~ '"error": "Not authenticated"'.*CLOSED ]]; then told=$((told + 1)); else missed=$r; fi
 done
-expect "no token, 30 times: error, then close, every time${missed:+ (one got: $missed)}" "$told" 30
+expect "no token straight to websocketd, 30 times: error, then close, every time${missed:+ (one got: $missed)}" "$told" 30
 r=$(wsclient -T 5000 "$WSBASE/ws/frames?token=$tok" bin:"$work/tricky/1" recv:1 | head -1)
 expect "token in the query string works" "$r" "$okreply"

@@ -35,6 +35,8 @@ static const char USAGE[] =
     "         sleep:MS expectclose:MS close   (DIR: regular files, no dot files, name order)\n"
     "output:  [usec ]TEXT <len> <payload> | [usec ]BINARY <len> <sha256> <header|payload|->[ IMG <len>\n"
     "         <sha256>] | CLOSED <code>[ <reason>]; at exit SUMMARY received= text= binary= bytes=\n"
+    "         refused upgrade: HANDSHAKE <code> <status line>, HEADER <name>: <value> per header,\n"
+    "         BODY <len> <body> (Content-Length bytes; unprintable bytes as ?)\n"
     "exit:    0 ok, 1 usage/local file, 2 CONNECT/HANDSHAKE, 3 TIMEOUT, 4 NOCLOSE, 5 PROTOCOL,\n"
     "         6 INCOMPLETE (server closed during recv:N/sendwait) or SEND (write failed)\n";
 
@@ -525,6 +527,36 @@ static _Noreturn void bad_handshake(int code, const char *line)
     finish(EX_CONNECT);
 }
 
+static void print_line(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) putchar((unsigned char)p[i] >= 0x20 && p[i] != 0x7f ? p[i] : '?');
+    putchar('\n');
+}
+
+static int header(const char *head, const char *name, char *val, size_t cap);
+
+/* A refused upgrade: status line, then every header and the body, which say why. */
+static _Noreturn void refused(int code, const char *head)
+{
+    char val[32];
+    const char *l = strstr(head, "\r\n");
+    printf("HANDSHAKE %d ", code);
+    print_line(head, l ? (size_t)(l - head) : strlen(head));
+    for (; l && l[2]; l = strstr(l + 2, "\r\n")) {
+        const char *e = strstr(l + 2, "\r\n");
+        if (!e || e == l + 2) break;
+        fputs("HEADER ", stdout);
+        print_line(l + 2, (size_t)(e - l - 2));
+    }
+    long len = header(head, "Content-Length", val, sizeof val) ? strtol(val, NULL, 10) : 0;
+    if (len < 0 || len > 65536) len = 0;
+    if (len && need((size_t)len, FOREVER) == 1) {
+        printf("BODY %ld ", len);
+        print_line((const char *)rb.p + rb.off, (size_t)len);
+    }
+    finish(EX_CONNECT);
+}
+
 /* Copies the value of header `name` of a NUL-terminated response head into val; 0 if absent. */
 static int header(const char *head, const char *name, char *val, size_t cap)
 {
@@ -586,7 +618,7 @@ static void handshake(const char *host, const char *port, const char *path, char
 
     head = read_head();
     sscanf(head, "HTTP/1.%*1[01] %3d", &code);
-    if (code != 101) bad_handshake(code, head);
+    if (code != 101) refused(code, head);
     if (!header(head, "Upgrade", val, sizeof val) || strcasecmp(val, "websocket"))
         bad_handshake(101, "missing Upgrade: websocket");
     if (!header(head, "Connection", val, sizeof val) || !strcasestr(val, "upgrade"))
