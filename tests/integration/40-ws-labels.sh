@@ -53,7 +53,7 @@ expect_match "history: ... and it is the newest" "$r" "IMG 6 $(sha256sum <"$work
 WSOPTS=(-t -T 20000 -H "Authorization: Bearer $tok")
 ws "/ws/labels/site" recv:7 sleep:1500 >"$work/push.out" &
 viewer=$!
-sleep 1
+wait_until 10 has "$work/push.out" BINARY 2   # connected, with the 2 newest
 xpub 127.0.0.1 "$redis_port" "$(stream_key site camA)" 5 200 "$work/f1"
 wait "$viewer"
 lat=$(worst_latency "$work/push.out")
@@ -66,7 +66,7 @@ expect "never older after newer" "$order" sorted
 WSOPTS=(-T 20000 -H "Authorization: Bearer $tok")
 ws "/ws/labels/site" recv:3 >"$work/late.out" &
 viewer=$!
-sleep 1
+wait_until 10 has "$work/late.out" BINARY 2
 xadd site camLate "$work/f1"
 t0=$(now_ms)
 wait "$viewer"
@@ -75,10 +75,10 @@ check "... within 6 s ($(( $(now_ms) - t0 )) ms)" test $(( $(now_ms) - t0 )) -le
 
 # An idle viewer costs Redis nothing while it waits.
 calls() { rcli INFO commandstats | grep -v cmdstat_info | sed -nE 's/.*calls=([0-9]+).*/\1/p' | paste -sd+ | bc; }
-ws "/ws/labels/site" recv:3 sleep:3500 >/dev/null &
+ws "/ws/labels/site" recv:3 sleep:3500 >"$work/idle.out" &
 viewer=$!
-sleep 1
-before=$(calls); sleep 2; after=$(calls)
+wait_until 10 has "$work/idle.out" BINARY 3   # connected and caught up: idle from now on
+before=$(calls); sleep 2; after=$(calls)      # the window measured, not a wait
 wait "$viewer"
 expect "an idle viewer issued no Redis command in 2 s" "$((after - before))" 0
 
@@ -89,7 +89,9 @@ stalled=$!
 WSOPTS=(-t -T 20000 -H "Authorization: Bearer $tok")
 ws "/ws/labels/site" recv:23 >"$work/live.out" &
 live=$!
-sleep 0.5
+two_viewers() { [ "$(ws_procs labels | wc -w)" -ge 2 ]; }
+wait_until 10 has "$work/live.out" BINARY 3
+wait_until 10 two_viewers
 start_us=$(date +%s%6N)
 xpub 127.0.0.1 "$redis_port" "$(stream_key site camA)" 20 100 "$work/fat" 100
 wait "$live"
@@ -105,11 +107,12 @@ WSOPTS=(-T 20000 -H "Authorization: Bearer $tok")
 xadd gone cam "$work/f1"
 ws "/ws/labels/gone" recv:1 recvall >"$work/gone.out" &
 viewer=$!
-sleep 1
+wait_until 10 has "$work/gone.out" BINARY 1
 rcli DEL "$(stream_key gone cam)" >/dev/null
 wait "$viewer"
 expect_match "label deleted: the viewer is told and the connection closes" "$(tail -3 "$work/gone.out")" "No keys found for label 'gone'.*CLOSED"
-sleep 0.5
+no_viewers() { [ -z "$(ws_procs labels)" ]; }
+wait_until 10 no_viewers
 expect "no ws-labels process is left once the viewers are gone" "$(ws_procs labels)" ""
 
 # A frame larger than the host lets a pipe grow (fs.pipe-max-size, 1 MiB by
@@ -120,6 +123,10 @@ xadd huge cam "$work/huge"
 r=$(ws "/ws/labels/huge" recv:1)
 expect_match "a 1.5 MB frame: delivered whole or refused whole" "$r" \
   "(IMG $((1536 * 1024)) $(sha256sum <"$work/huge" | cut -d' ' -f1)|\\{\"error\": \"frame too large\", \"size\": [0-9]+\\})"
-(sleep 0.5; xadd huge cam "$work/f1") &
-r=$(ws "/ws/labels/huge" recv:2 | tail -2 | head -1)
+ws "/ws/labels/huge" recv:2 >"$work/huge.out" &
+viewer=$!
+wait_until 10 has "$work/huge.out" '^(BINARY|TEXT)' 1
+xadd huge cam "$work/f1"
+wait "$viewer"
+r=$(tail -2 "$work/huge.out" | head -1)
 expect_match "... and the next frame is delivered" "$r" 'IMG 2 '

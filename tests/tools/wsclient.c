@@ -32,7 +32,8 @@ enum { OP_CONT, OP_TEXT, OP_BIN, OP_CLOSE = 8, OP_PING, OP_PONG };
 static const char USAGE[] =
     "usage: wsclient [-H 'Name: value']... [-T ms] [-o dir] [-q] [-t] ws://host[:port][/path]\n"
     "actions: text:STRING textfile:PATH bin:PATH binfiles:DIR recv:N recvall sendwait:DIR\n"
-    "         sleep:MS expectclose:MS close   (DIR: regular files, no dot files, name order)\n"
+    "         sleep:MS waitfor:PATH (until PATH exists) expectclose:MS close\n"
+    "         (DIR: regular files, no dot files, name order)\n"
     "output:  [usec ]TEXT <len> <payload> | [usec ]BINARY <len> <sha256> <header|payload|->[ IMG <len>\n"
     "         <sha256>] | CLOSED <code>[ <reason>]; at exit SUMMARY received= text= binary= bytes=\n"
     "         refused upgrade: HANDSHAKE <code> <status line>, HEADER <name>: <value> per header,\n"
@@ -436,6 +437,14 @@ static void sleep_ms(long ms)
     if (until > g.deadline) fail(EX_TIMEOUT, "TIMEOUT");
 }
 
+/* Until the test script creates path (a state it waited for), within -T; what the server
+   sends meanwhile waits in the socket. */
+static void wait_for_file(const char *path)
+{
+    struct stat st;
+    while (stat(path, &st) != 0) sleep_ms(20);
+}
+
 static void expect_close(long ms)
 {
     int64_t until = now_ms() + ms;
@@ -458,9 +467,9 @@ static void close_action(void)
 }
 
 static const char *const ACTIONS[] = { "text:", "textfile:", "bin:", "binfiles:", "recv:",
-    "recvall", "sendwait:", "sleep:", "expectclose:", "close" };
-enum { A_TEXT, A_TEXTFILE, A_BIN, A_BINFILES, A_RECV, A_RECVALL, A_SENDWAIT, A_SLEEP, A_EXPECT,
-       A_CLOSE, A_COUNT };
+    "recvall", "sendwait:", "sleep:", "waitfor:", "expectclose:", "close" };
+enum { A_TEXT, A_TEXTFILE, A_BIN, A_BINFILES, A_RECV, A_RECVALL, A_SENDWAIT, A_SLEEP, A_WAITFOR,
+       A_EXPECT, A_CLOSE, A_COUNT };
 
 /* Finds the action and its argument; exits on a bad one, so typos fail before connecting. */
 static int action_kind(const char *a, const char **arg)
@@ -493,6 +502,7 @@ static void run_action(const char *a)
     case A_RECVALL: while (next_message(FOREVER) == 1) {} break;
     case A_SENDWAIT: send_dir(arg, 1); break;
     case A_SLEEP: sleep_ms(number(arg, "")); break;
+    case A_WAITFOR: wait_for_file(arg); break;
     case A_EXPECT: expect_close(number(arg, "")); break;
     case A_CLOSE: close_action(); break;
     }
