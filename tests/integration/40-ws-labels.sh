@@ -6,13 +6,19 @@
 . "$(dirname "$0")/lib.sh"
 stack_start
 tok=$(token)
-# worst_latency FILE [SINCE_US]: the largest receive time minus write stamp,
+# latencies FILE [SINCE_US]: "MEDIAN WORST" of receive time minus write stamp,
 # in ms, over the frames stamped (by xpub) after SINCE_US.
-worst_latency() {
+latencies() {
   awk -v t="${2:-0}" 'match($0, /"warnings": "[0-9]+"/) {
-      s = substr($0, RSTART + 13, RLENGTH - 14); if (s <= t) next
-      d = ($1 - s) / 1000; if (d > m) m = d }
-    END { printf "%d", m }' "$1"
+      s = substr($0, RSTART + 13, RLENGTH - 14); if (s > t) print int(($1 - s) / 1000) }' "$1" |
+    sort -n | awk '{ v[NR] = $1 } END { printf "%d %d", v[int((NR + 1) / 2)], v[NR] }'
+}
+# Push, not poll: the median is the claim (a 100 ms poll would make it ~50);
+# the worst bound allows for a busy machine's scheduling (two CPU hogs on two
+# cores delayed single frames by up to ~140 ms), and still catches a stall.
+fast() { # fast DESC MEDIAN_MS WORST_MS "MEDIAN WORST"
+  local m=${4% *} w=${4#* }
+  check "$1 (median ${m:-?} ms, worst ${w:-?} ms)" test "${m:-999}" -le "$2" -a "${w:-9999}" -le "$3"
 }
 WSOPTS=(-T 20000 -H "Authorization: Bearer $tok")
 
@@ -56,9 +62,9 @@ viewer=$!
 wait_until 10 has "$work/push.out" BINARY 2   # connected, with the 2 newest
 xpub 127.0.0.1 "$redis_port" "$(stream_key site camA)" 5 200 "$work/f1"
 wait "$viewer"
-lat=$(worst_latency "$work/push.out")
+lat=$(latencies "$work/push.out")
 expect "5 pushed frames delivered, each once (and the 2 newest at connect)" "$(grep -c '^[0-9]* BINARY' "$work/push.out")" 7
-check "each pushed frame reached the viewer within 50 ms (worst ${lat} ms)" test "${lat:-999}" -le 50
+fast "each pushed frame reached the viewer at once: median within 25 ms, none after 500 ms" 25 500 "$lat"
 order=$(grep -o '"warnings": "[0-9]*"' "$work/push.out" | tr -dc '0-9\n' | sort -c && echo sorted)
 expect "never older after newer" "$order" sorted
 
@@ -95,10 +101,10 @@ wait_until 10 two_viewers
 start_us=$(date +%s%6N)
 xpub 127.0.0.1 "$redis_port" "$(stream_key site camA)" 20 100 "$work/fat" 100
 wait "$live"
-lat=$(worst_latency "$work/live.out" "$start_us")
+lat=$(latencies "$work/live.out" "$start_us")
 expect "beside a stalled viewer, the other got all 20 frames of 400 KB" \
   "$(awk -v t="$start_us" 'match($0, /"warnings": "[0-9]+"/) && substr($0, RSTART + 13, RLENGTH - 14) > t' "$work/live.out" | grep -c 'IMG 400000 ')" 20
-check "... each within 100 ms (worst ${lat} ms)" test "${lat:-999}" -le 100
+fast "... at once: median within 50 ms, none after 500 ms" 50 500 "$lat"
 kill "$stalled" 2>/dev/null; wait "$stalled" 2>/dev/null
 
 # All streams of a label deleted: the viewer is told and its process ends
