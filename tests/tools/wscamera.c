@@ -2,7 +2,6 @@
  * one at a time, each answered before the next; a new token only after a handshake 401 or a
  * close with code 1008; a new connection after a close; a frame answered "closing" never resent. */
 #include <dirent.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +38,7 @@ static struct {
     const char *token, *refresh, *dir, *label, *key;
     long frames, seconds, backoff_ms;
     int naive;
-    char *host, *port, *path;
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
+    wsc_target target;
 } opt = { .frames = 10, .seconds = 60, .backoff_ms = 100, .label = "cam", .key = "1" };
 
 static struct { unsigned long sent, ok, errors, closing, resent, refused, refreshes, reconnects, closings; } tally;
@@ -99,7 +96,7 @@ static int connect_camera(wsconn *c, int64_t end)
     char hdr[sizeof token + 32];
     for (;;) {
         snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", token);
-        if (wsc_open(c, (struct sockaddr *)&opt.addr, opt.addrlen, opt.host, opt.port, opt.path, hdr, IO_TIMEOUT_S) == 0)
+        if (wsc_open(c, &opt.target, hdr, IO_TIMEOUT_S) == 0)
             return 0;
         close(c->fd);
         c->fd = -1;
@@ -183,31 +180,6 @@ static int send_frame(wsconn *c, long seq, int64_t end)
     }
 }
 
-/* Splits ws://host[:port][/path] and resolves the host once. */
-static void parse_url(char *url)
-{
-    if (strncmp(url, "ws://", 5))
-        usage("URL must start with ws:// (no TLS)");
-    char *h = url + 5, *p = h + strcspn(h, "/?"), *colon;
-    opt.path = xmalloc(strlen(p) + 2);
-    sprintf(opt.path, "%s%s", *p == '/' ? "" : "/", p);
-    *p = 0;
-    opt.port = "80";
-    if ((colon = strrchr(h, ':')))
-        *colon = 0, opt.port = colon + 1;
-    number(opt.port, "bad port in URL", 1, 65535);
-    opt.host = h;
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
-    int e = getaddrinfo(opt.host, opt.port, &hints, &res);
-    if (e) {
-        fprintf(stderr, "wscamera: %s: %s\n", opt.host, gai_strerror(e));
-        exit(2);
-    }
-    memcpy(&opt.addr, res->ai_addr, res->ai_addrlen);
-    opt.addrlen = res->ai_addrlen;
-    freeaddrinfo(res);
-}
-
 static void parse_args(int argc, char **argv)
 {
     int c;
@@ -235,7 +207,9 @@ static void parse_args(int argc, char **argv)
         fetch_token();
     else
         usage("-t TOKEN or -r COMMAND expected");
-    parse_url(argv[optind]);
+    const char *why;
+    if (wsc_target_parse(&opt.target, argv[optind], &why) < 0)
+        usage(why);
 }
 
 int main(int argc, char **argv)

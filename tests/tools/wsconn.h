@@ -4,6 +4,7 @@
 #define SW_WSCONN_H
 
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -25,6 +26,41 @@
 #define WSC_MAX_IN 65536        /* server messages here are JSON replies */
 
 enum { WSC_OP_TEXT = 1, WSC_OP_BIN = 2, WSC_OP_CLOSE = 8, WSC_OP_PING = 9, WSC_OP_PONG = 10 };
+
+/* Where to connect: ws://host[:port][/path][?query], resolved once. */
+typedef struct wsc_target {
+    char *host, *port, *path;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+} wsc_target;
+
+/* Splits url (cut up in place; no TLS) and resolves the host. -1 with *why. */
+static int wsc_target_parse(wsc_target *t, char *url, const char **why)
+{
+    if (strncmp(url, "ws://", 5))
+        return *why = "URL must start with ws:// (no TLS)", -1;
+    char *h = url + 5, *p = h + strcspn(h, "/?"), *colon, *end;
+    t->path = xmalloc(strlen(p) + 2);
+    sprintf(t->path, "%s%s", *p == '/' ? "" : "/", p);
+    *p = 0;
+    t->port = "80";
+    if ((colon = strrchr(h, ':')))
+        *colon = 0, t->port = colon + 1;
+    long port = strtol(t->port, &end, 10);
+    if (!*t->port || *end || port < 1 || port > 65535)
+        return *why = "bad port in URL", -1;
+    if (!*h)
+        return *why = "no host in URL", -1;
+    t->host = h;
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
+    int e = getaddrinfo(t->host, t->port, &hints, &res);
+    if (e)
+        return *why = gai_strerror(e), -1;
+    memcpy(&t->addr, res->ai_addr, res->ai_addrlen);
+    t->addrlen = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
 
 typedef struct wsconn {
     int fd;
@@ -90,22 +126,21 @@ static void wsc_consume(wsconn *c, size_t n)
 
 /* TCP connect (timeout_s for every later read and write), upgrade request with an optional extra
  * header line, 101 with the right Sec-WebSocket-Accept. -1 with c->status the refusal's code. */
-static int wsc_open(wsconn *c, const struct sockaddr *addr, socklen_t addrlen, const char *host, const char *port,
-                    const char *path, const char *hdr, int timeout_s)
+static int wsc_open(wsconn *c, const wsc_target *t, const char *hdr, int timeout_s)
 {
     unsigned char raw[16], sha[SHA_DIGEST_LENGTH];
     char key[25], keyguid[64], accept[32], line[128];
     int one = 1;
     c->in_len = 0;
     c->status = c->close_code = 0;
-    c->fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    c->fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd < 0)
         return wsc_fail(c, "socket", strerror(errno));
     struct timeval tv = { timeout_s, 0 };
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (connect(c->fd, addr, addrlen) < 0)
+    if (connect(c->fd, (const struct sockaddr *)&t->addr, t->addrlen) < 0)
         return wsc_fail(c, "connect", strerror(errno));
     wsc_random(raw, sizeof raw);
     EVP_EncodeBlock((unsigned char *)key, raw, sizeof raw);
@@ -116,7 +151,7 @@ static int wsc_open(wsconn *c, const struct sockaddr *addr, socklen_t addrlen, c
     buf_init(&req);
     buf_printf(&req, "GET %s HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                      "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s\r\n",
-               path, host, port, key, hdr ? hdr : "", hdr ? "\r\n" : "");
+               t->path, t->host, t->port, key, hdr ? hdr : "", hdr ? "\r\n" : "");
     struct iovec v = { req.data, req.len };
     int rc = wsc_send_all(c, &v, 1);
     buf_free(&req);

@@ -1,6 +1,5 @@
 /* wsupload: /ws/frames send-and-wait load — N connections (one thread each) each sending an
  * upload message, waiting for its JSON reply, and sending the next; round trips measured. */
-#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -39,9 +38,7 @@ static struct {
     long conns, seconds, bytes;
     int unsized;
     const char *label, *key, *hdr;
-    char *host, *port, *path;
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
+    wsc_target target;
 } opt = { .conns = 1, .seconds = 10, .bytes = 100000, .label = "bench", .key = "cam" };
 
 struct worker {
@@ -109,8 +106,7 @@ static void *work(void *arg)
 {
     struct worker *w = arg;
     for (int rc = 1; rc == 1 && !stop && mono_us() < end_us;) {
-        if (wsc_open(&w->c, (struct sockaddr *)&opt.addr, opt.addrlen, opt.host, opt.port, opt.path, opt.hdr,
-                     IO_TIMEOUT_S) < 0) {
+        if (wsc_open(&w->c, &opt.target, opt.hdr, IO_TIMEOUT_S) < 0) {
             w->conn_errors++;
             rc = -1;
         } else {
@@ -120,33 +116,6 @@ static void *work(void *arg)
         w->reconnects += rc == 1;
     }
     return NULL;
-}
-
-/* Splits ws://host[:port][/path][?query] and resolves the host once. */
-static void parse_url(char *url)
-{
-    if (strncmp(url, "ws://", 5))
-        usage("URL must start with ws:// (no TLS)");
-    char *h = url + 5, *p = h + strcspn(h, "/?"), *colon;
-    opt.path = xmalloc(strlen(p) + 2);
-    sprintf(opt.path, "%s%s", *p == '/' ? "" : "/", p);
-    *p = 0;
-    opt.port = "80";
-    if ((colon = strrchr(h, ':')))
-        *colon = 0, opt.port = colon + 1;
-    number(opt.port, "bad port in URL", 1, 65535);
-    if (!*h)
-        usage("no host in URL");
-    opt.host = h;
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
-    int e = getaddrinfo(opt.host, opt.port, &hints, &res);
-    if (e) {
-        fprintf(stderr, "wsupload: %s: %s\n", opt.host, gai_strerror(e));
-        exit(2);
-    }
-    memcpy(&opt.addr, res->ai_addr, res->ai_addrlen);
-    opt.addrlen = res->ai_addrlen;
-    freeaddrinfo(res);
 }
 
 static void parse_args(int argc, char **argv)
@@ -172,7 +141,9 @@ static void parse_args(int argc, char **argv)
         usage("exactly one ws:// URL expected");
     if (strpbrk(opt.label, "\"\\") || strpbrk(opt.key, "\"\\"))
         usage("-L and -k must not contain quotes or backslashes");
-    parse_url(argv[optind]);
+    const char *why;
+    if (wsc_target_parse(&opt.target, argv[optind], &why) < 0)
+        usage(why);
 }
 
 static void on_signal(int sig)
