@@ -27,7 +27,7 @@ endif
 LIB_SRC   := $(wildcard common/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/libstreamweb.a
-CGI_BIN   := $(BUILD)/labels.fcgi $(BUILD)/frames.fcgi $(BUILD)/status.fcgi
+CGI_BIN   := $(BUILD)/labels.fcgi $(BUILD)/frames.fcgi $(BUILD)/status.fcgi $(BUILD)/authorize.fcgi
 WS_BIN    := $(patsubst ws/%.c,$(BUILD)/ws-%,$(wildcard ws/*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 TOOL_BIN  := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))

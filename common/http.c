@@ -87,12 +87,11 @@ void http_set_unavailable(http_response *r, const char *context, store *s)
     buf_free(&msg);
 }
 
-static int unauthorized(http_response *r, const char *why)
+void http_set_unauthorized(http_response *r, const char *why)
 {
     http_set_detail(r, 401, why);
     /* RFC 6750 §3: a 401 names the scheme. */
     http_add_header(r, "WWW-Authenticate", "Bearer");
-    return -1;
 }
 
 int http_authenticate(const config *cfg, store *s, const http_request *req, auth_identity *id,
@@ -106,7 +105,8 @@ int http_authenticate(const config *cfg, store *s, const http_request *req, auth
         http_set_detail(r, 503, why);
         return -1;
     default:
-        return unauthorized(r, why);
+        http_set_unauthorized(r, why);
+        return -1;
     }
 }
 

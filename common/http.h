@@ -35,6 +35,8 @@ void http_add_header(http_response *r, const char *name, const char *value);
 void http_set_detail(http_response *r, int status, const char *msg);
 /* 503 {"detail": "<context>: <what the store says>"}: Redis is away. */
 void http_set_unavailable(http_response *r, const char *context, store *s);
+/* 401 {"detail": why} with WWW-Authenticate: Bearer. */
+void http_set_unauthorized(http_response *r, const char *why);
 /* CORS headers for the request's Origin (CORS_ALLOW_ORIGINS). */
 void http_add_cors(http_response *r, const config *cfg, const http_request *req);
 /* The 204 answer to an OPTIONS preflight. */

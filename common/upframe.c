@@ -40,7 +40,8 @@ struct upframe {
     size_t max_frame, max_header;
     struct json_tokener *tok;
     enum state st;
-    int bad;                /* this message's one error is reported: drop the rest silently */
+    int bad;                /* this message is refused: drop the rest, then report why */
+    char error[sizeof ((upframe_msg *)0)->error];  /* its first problem, reported at its end */
     size_t hpos;            /* brace matcher, resumable so a header in pieces is scanned once */
     int depth, in_str, esc;
     struct json_object *hdr;
@@ -69,18 +70,21 @@ static size_t skip_ws(const unsigned char *p, size_t n)
     return i;
 }
 
-/* Marks the message bad and reports why -- unless it already had its one error. */
-__attribute__((format(printf, 3, 4)))
-static int fail(upframe *u, upframe_msg *msg, const char *fmt, ...)
+/* Marks the message bad and keeps why -- unless it already had its one
+ * error. The error is reported when the message ends (end_message): a
+ * client waiting for that reply sends its next message only once this one's
+ * bytes are all consumed, so they cannot be taken for the bad one's. */
+__attribute__((format(printf, 2, 3)))
+static int fail(upframe *u, const char *fmt, ...)
 {
     if (u->bad)
         return AGAIN;
     u->bad = 1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg->error, sizeof msg->error, fmt, ap);
+    vsnprintf(u->error, sizeof u->error, fmt, ap);
     va_end(ap);
-    return UPF_ERROR;
+    return AGAIN;
 }
 
 upframe *upframe_new(size_t max_frame_bytes, size_t max_header_bytes)
@@ -116,16 +120,21 @@ void upframe_feed(upframe *u, const void *data, size_t len)
     buf_append(u->holding ? &u->stage : &u->in, data, len);
 }
 
-static int end_message(upframe *u)
+/* The current message is over: UPF_ERROR with its error if it was bad. */
+static int end_message(upframe *u, upframe_msg *msg)
 {
+    int was_bad = u->bad;
     json_object_put(u->hdr);
     u->hdr = NULL;
     u->bad = 0;
     u->st = ST_SCAN;
-    return AGAIN;
+    if (!was_bad)
+        return AGAIN;
+    memcpy(msg->error, u->error, sizeof msg->error);
+    return UPF_ERROR;
 }
 
-static int step_scan(upframe *u, upframe_msg *msg)
+static int step_scan(upframe *u)
 {
     const unsigned char *p = cur(u);
     size_t n = avail(u), i = skip_ws(p, n);
@@ -134,7 +143,7 @@ static int step_scan(upframe *u, upframe_msg *msg)
         return UPF_NEED_MORE;
     if (p[i] != '{') {
         u->st = ST_GARBAGE;
-        return fail(u, msg, "expected a JSON header");
+        return fail(u, "expected a JSON header");
     }
     u->st = ST_HEADER;
     u->hpos = 0;
@@ -169,7 +178,7 @@ static size_t match_header(upframe *u, const unsigned char *p, size_t n)
 
 /* Parses the header and its optional "size"; errors mark the message bad
  * but the delimiter and frame are still found, to be dropped with it. */
-static int header_done(upframe *u, upframe_msg *msg, size_t len)
+static int header_done(upframe *u, size_t len)
 {
     struct json_object *v;
     json_tokener_reset(u->tok);
@@ -177,17 +186,17 @@ static int header_done(upframe *u, upframe_msg *msg, size_t len)
     u->off += len;
     u->st = ST_DELIM;
     if (!u->hdr || json_tokener_get_parse_end(u->tok) != len || !json_object_is_type(u->hdr, json_type_object))
-        return fail(u, msg, "Invalid JSON header");
+        return fail(u, "Invalid JSON header");
     if (!json_object_object_get_ex(u->hdr, "size", &v))
         return AGAIN;
     if (!json_object_is_type(v, json_type_int))
-        return fail(u, msg, "size must be an integer");
+        return fail(u, "size must be an integer");
     int64_t s = json_object_get_int64(v);   /* saturates, so a huge size stays huge */
     if (s < 0)
-        return fail(u, msg, "size must not be negative");
+        return fail(u, "size must not be negative");
     u->has_size = 1;                        /* kept when too large, to skip that many bytes */
     u->size = (uint64_t)s;
-    return u->size > u->max_frame ? fail(u, msg, TOO_LARGE, u->max_frame) : AGAIN;
+    return u->size > u->max_frame ? fail(u, TOO_LARGE, u->max_frame) : AGAIN;
 }
 
 /* ST_HEADER and ST_HUGE, which drops an oversized header as it is matched. */
@@ -202,20 +211,19 @@ static int step_header(upframe *u, int idle, upframe_msg *msg)
         if (len)
             u->st = ST_DELIM;
     } else if (len) {
-        return header_done(u, msg, len);
+        return header_done(u, len);
     } else if (u->hpos >= u->max_header) {
         u->st = ST_HUGE;
-        return fail(u, msg, "JSON header larger than %zu bytes", u->max_header);
+        return fail(u, "JSON header larger than %zu bytes", u->max_header);
     }
     if (len || !idle)
         return len ? AGAIN : UPF_NEED_MORE;
     u->off += avail(u);
-    int r = fail(u, msg, "Invalid JSON header");  /* unterminated when the input went quiet */
-    end_message(u);
-    return r;
+    fail(u, "Invalid JSON header");     /* unterminated when the message ended */
+    return end_message(u, msg);
 }
 
-static int step_delim(upframe *u, int idle, upframe_msg *msg)
+static int step_delim(upframe *u, int idle)
 {
     size_t n = avail(u), k = n < DELIM_LEN ? n : DELIM_LEN;
     if (memcmp(cur(u), DELIM, k) == 0) {
@@ -228,12 +236,12 @@ static int step_delim(upframe *u, int idle, upframe_msg *msg)
             return UPF_NEED_MORE;
     }
     u->st = ST_NODELIM;
-    return fail(u, msg, "missing " DELIM " delimiter");
+    return fail(u, "missing " DELIM " delimiter");
 }
 
 /* After a missing delimiter, a '{' (maybe after a text message's "\n") starts
  * the next message; other bytes are taken as this message's frame. */
-static int step_nodelim(upframe *u, int idle)
+static int step_nodelim(upframe *u, int idle, upframe_msg *msg)
 {
     const unsigned char *p = cur(u);
     size_t n = avail(u), i = skip_ws(p, n);
@@ -241,7 +249,7 @@ static int step_nodelim(upframe *u, int idle)
     if (i < n && p[i] != '{')
         u->st = ST_FRAME;
     else if (i < n || idle)
-        return end_message(u);
+        return end_message(u, msg);
     else
         return UPF_NEED_MORE;
     return AGAIN;
@@ -252,7 +260,7 @@ static int finish(upframe *u, upframe_msg *msg, size_t len)
 {
     if (u->bad) {
         u->off += len;
-        return end_message(u);
+        return end_message(u, msg);
     }
     msg->header = u->hdr;       /* both released by the next upframe_next */
     msg->frame = cur(u);
@@ -273,29 +281,28 @@ static int step_frame(upframe *u, int idle, upframe_msg *msg)
     if (u->has_size && n >= u->size)
         return finish(u, msg, (size_t)u->size);
     if (u->has_size) {
-        if (idle < UPF_STALLED)
+        if (idle < UPF_ENDED)
             return UPF_NEED_MORE;
         u->off += n;
-        int r = fail(u, msg, "frame shorter than its size (%zu of %zu bytes)", n, (size_t)u->size);
-        end_message(u);
-        return r;
+        fail(u, "frame shorter than its size (%zu of %zu bytes)", n, (size_t)u->size);
+        return end_message(u, msg);
     }
     ssize_t r = imgsize_resume(&u->walk, cur(u), 0, n);
     if (r > 0 && (size_t)r <= u->max_frame)
         return finish(u, msg, (size_t)r);
     if (r > 0 || n > u->max_frame) {
         u->st = r < 0 ? ST_DISCARD : ST_WALKDROP;   /* an image's end can be found unbuffered */
-        return fail(u, msg, TOO_LARGE, u->max_frame);
+        return fail(u, TOO_LARGE, u->max_frame);
     }
     /* an image still arriving waits for a stall; bytes of no known shape end at a pause */
     u->walking = r == 0 && n > 0;
-    return idle >= (u->walking ? UPF_STALLED : UPF_QUIET) ? finish(u, msg, n) : UPF_NEED_MORE;
+    return idle >= (u->walking ? UPF_ENDED : UPF_QUIET) ? finish(u, msg, n) : UPF_NEED_MORE;
 }
 
 /* ST_SKIP, ST_WALKDROP, ST_DISCARD: drop a frame without buffering it;
  * ST_GARBAGE: drop junk up to a '{'.  Idle ends any of them: websocketd
  * writes a whole message without pausing. */
-static int step_drop(upframe *u, int idle)
+static int step_drop(upframe *u, int idle, upframe_msg *msg)
 {
     size_t n = avail(u), k = n;
     int done = 0;
@@ -319,7 +326,7 @@ static int step_drop(upframe *u, int idle)
         done = r > 0;
     }
     u->off += done || !idle ? k : n;
-    return done || idle ? end_message(u) : UPF_NEED_MORE;
+    return done || idle ? end_message(u, msg) : UPF_NEED_MORE;
 }
 
 /* The quiet that ends the wait of the current state (ST_FRAME decides for itself). */
@@ -330,8 +337,8 @@ static enum upframe_quiet needed_quiet(const upframe *u)
     case ST_HUGE:
     case ST_SKIP:
     case ST_WALKDROP:                               /* their end is known to be ahead */
-    case ST_DELIM:    return UPF_STALLED;           /* even a header alone: a pause may split it from its frame */
-    case ST_FRAME:    return u->has_size || u->walking ? UPF_STALLED : UPF_QUIET;
+    case ST_DELIM:    return UPF_ENDED;           /* even a header alone: a pause may split it from its frame */
+    case ST_FRAME:    return u->has_size || u->walking ? UPF_ENDED : UPF_QUIET;
     default:          return UPF_QUIET;             /* only a pause ends them */
     }
 }
@@ -340,13 +347,13 @@ static int step(upframe *u, int idle, upframe_msg *msg)
 {
     int quiet = idle >= (int)needed_quiet(u);
     switch (u->st) {
-    case ST_SCAN:    return step_scan(u, msg);
+    case ST_SCAN:    return step_scan(u);
     case ST_HEADER:
     case ST_HUGE:    return step_header(u, quiet, msg);
-    case ST_DELIM:   return step_delim(u, quiet, msg);
-    case ST_NODELIM: return step_nodelim(u, quiet);
+    case ST_DELIM:   return step_delim(u, quiet);
+    case ST_NODELIM: return step_nodelim(u, quiet, msg);
     case ST_FRAME:   return step_frame(u, idle, msg);
-    default:         return step_drop(u, quiet);
+    default:         return step_drop(u, quiet, msg);
     }
 }
 

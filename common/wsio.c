@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -19,9 +20,20 @@
 #include "buf.h"
 #include "jsonw.h"
 #include "log.h"
+#include "xalloc.h"
 
 static bool text_lines;
 static long pipe_size = -1; /* -1: stdout is not a pipe (a file in tests) */
+
+static struct {
+    char *buf;              /* one read's bytes: as large as the pipe, so a read takes it all */
+    size_t cap, max;        /* buf's size; how large the pipe may grow */
+    long pipe;              /* stdin pipe's size; -1 if not a pipe */
+    long judged;            /* its size when the last read was made: what the next one is judged by */
+    long last_judged;       /* ... and what the last read is judged by */
+    ssize_t last;           /* bytes the last read returned */
+    bool stuck;             /* the host refused to enlarge it: said once, not asked again */
+} input = { .pipe = -1 };
 
 long long wsio_now_ms(void)
 {
@@ -173,6 +185,84 @@ void wsio_linger(void)
         if (wsio_read(scratch, sizeof scratch) <= 0)
             return; /* the client hung up */
     }
+}
+
+/* Grows the stdin pipe towards want bytes (never shrinks it) and the read
+ * buffer with it. A refusal (fs.pipe-max-size, or the user's share of
+ * fs.pipe-user-pages-soft spent) keeps what the pipe has. */
+static void grow_input(size_t want)
+{
+    if (want > input.max)
+        want = input.max;
+    if (input.pipe >= 0 && (size_t)input.pipe < want && !input.stuck) {
+        long got = fcntl(STDIN_FILENO, F_SETPIPE_SZ, (int)(want > 0x7fffffff ? 0x7fffffff : want));
+        if (got < 0) {
+            input.stuck = true;
+            LOG_WARN("cannot enlarge the stdin pipe from %ld to %zu bytes (fs.pipe-max-size, "
+                     "fs.pipe-user-pages-soft; see deploy/): uploads over %ld bytes with neither size nor "
+                     "image structure wait for a pause to end: %s", input.pipe, want, input.pipe / 2 - 4096,
+                     strerror(errno));
+        } else {
+            input.pipe = got;
+        }
+    }
+    size_t need = input.pipe > 0 ? (size_t)input.pipe : 65536;
+    if (input.cap < need) {
+        free(input.buf);
+        input.buf = xmalloc(need);
+        input.cap = need;
+    }
+}
+
+/* The largest pipe an unprivileged process may ask for; 0 if unknown. */
+static size_t pipe_max_size(void)
+{
+    unsigned long v = 0;
+    FILE *f = fopen("/proc/sys/fs/pipe-max-size", "r");
+    if (f && fscanf(f, "%lu", &v) != 1)
+        v = 0;
+    if (f)
+        fclose(f);
+    return v;
+}
+
+void wsio_input_init(size_t start_bytes, size_t max_bytes)
+{
+    size_t host = pipe_max_size();
+    input.pipe = input.judged = fcntl(STDIN_FILENO, F_GETPIPE_SZ);
+    input.max = host && host < max_bytes ? host : max_bytes;
+    grow_input(start_bytes);
+}
+
+ssize_t wsio_read_input(const char **data)
+{
+    ssize_t n = wsio_read(input.buf, input.cap);
+    *data = input.buf;
+    input.last = n;
+    input.last_judged = input.judged;
+    input.judged = input.pipe;
+    return n;
+}
+
+/* Every read takes all the pipe holds, so what a read finds was written
+ * since the one before, into a pipe of the size it had then (a pipe grown
+ * after a read judges only the read after next by its new size). A write is
+ * atomic while it fits; websocketd writes the rest of a larger one only once
+ * the pipe was full, and a full pipe is short of its size only by what the
+ * writes in it left free in their last pages: less than a page each. */
+bool wsio_input_ended(size_t ends)
+{
+    long slack = (long)(ends + 2) * 4096;
+    bool ended = input.last > 0 && input.last_judged > slack && input.last < input.last_judged - slack;
+    if (input.last > 0 && !ended && input.pipe > 0)
+        grow_input((size_t)input.pipe * 2);   /* so the next message this large fits */
+    return ended;
+}
+
+bool wsio_input_waiting(void)
+{
+    int queued = 0;
+    return ioctl(STDIN_FILENO, FIONREAD, &queued) == 0 && queued > 0;
 }
 
 ssize_t wsio_read(void *dst, size_t cap)

@@ -35,6 +35,23 @@ void wsio_linger(void);
 /* Reads what stdin has (after poll said so): >0 bytes, 0 the viewer left, -1 error. */
 ssize_t wsio_read(void *dst, size_t cap);
 
+/* Input that knows where messages end (ARCHITECTURE.md, "websocketd facts"):
+ * websocketd writes each client message to our stdin with one write(), so a
+ * read that takes everything from a pipe that was never full ends where a
+ * message ends. Makes the stdin pipe start_bytes large, and lets it grow up
+ * to max_bytes (and fs.pipe-max-size) as larger messages come: all of a
+ * user's pipes share one budget. A pipe the host will not enlarge is logged
+ * once; then only silence ends the larger messages. */
+void wsio_input_init(size_t start_bytes, size_t max_bytes);
+/* Reads what stdin has (after poll said so) into an internal buffer, valid
+ * until the next call: >0 bytes, 0 the client left, -1 error. */
+ssize_t wsio_read_input(const char **data);
+/* Whether the bytes of the last read end a message, given that the caller
+ * found `ends` message ends within them (each may separate two writes). */
+bool wsio_input_ended(size_t ends);
+/* Whether stdin holds bytes not yet read. */
+bool wsio_input_waiting(void);
+
 /* Milliseconds on a monotonic clock. */
 long long wsio_now_ms(void);
 

@@ -1,4 +1,4 @@
-/* wsreq: request path, token and admission for the WebSocket programs. */
+/* wsreq: request path, token and admission for the WebSocket programs and their authorizer. */
 #include "wsreq.h"
 
 #include <stdio.h>
@@ -10,6 +10,31 @@
 #include "log.h"
 #include "wsio.h"
 #include "xalloc.h"
+
+/* The endpoints of PROTOCOL.md §4; the web server routes the same URLs. */
+static const wsreq_endpoint endpoints[] = {
+    { "/ws/labels/", 1, true },
+    { "/ws/stream/", 2, true },
+    { "/ws/frames", 0, false },
+};
+
+const wsreq_endpoint *wsreq_route(const char *uri)
+{
+    size_t pathlen = strcspn(uri, "?");
+    for (size_t i = 0; i < sizeof endpoints / sizeof *endpoints; i++) {
+        size_t plen = strlen(endpoints[i].prefix);
+        /* a prefix with parameters starts the path; one without is all of it */
+        if (pathlen >= plen && strncmp(uri, endpoints[i].prefix, plen) == 0 &&
+            (endpoints[i].nparams || pathlen == plen))
+            return &endpoints[i];
+    }
+    return NULL;
+}
+
+bool wsreq_token_required(const wsreq_endpoint *ep, const config *cfg)
+{
+    return !ep->viewer || cfg->ws_viewer_auth;
+}
 
 static int bad(char *why, size_t whylen, const char *fmt, const char *detail)
 {
@@ -39,9 +64,9 @@ static int take_segment(const char *s, size_t n, const char *what, char **out, c
     return 0;
 }
 
-static void take_token(wsreq *r, const char *query)
+static void take_token(wsreq *r, const char *authorization, const char *query)
 {
-    const char *bearer = auth_bearer_token(getenv("HTTP_AUTHORIZATION"));
+    const char *bearer = auth_bearer_token(authorization);
     if (bearer) {
         r->token = xstrdup(bearer);
         return;
@@ -60,16 +85,14 @@ static void take_token(wsreq *r, const char *query)
     }
 }
 
-int wsreq_parse(wsreq *r, const char *prefix, int nparams, char *why, size_t whylen)
+int wsreq_parse_uri(wsreq *r, const char *uri, const char *authorization, const char *prefix,
+                    int nparams, char *why, size_t whylen)
 {
-    const char *uri = getenv("REQUEST_URI"), *peer = getenv("HTTP_X_REAL_IP");
-    memset(r, 0, sizeof *r);
-    snprintf(r->peer, sizeof r->peer, "%s", peer && *peer ? peer : getenv("REMOTE_ADDR") ? getenv("REMOTE_ADDR") : "-");
     if (!uri)
         return bad(why, whylen, "%s", "no REQUEST_URI: run under websocketd");
     const char *q = strchr(uri, '?');
     size_t plen = strlen(prefix), pathlen = q ? (size_t)(q - uri) : strlen(uri);
-    take_token(r, q ? q + 1 : NULL);
+    take_token(r, authorization, q ? q + 1 : NULL);
     if (pathlen < plen || strncmp(uri, prefix, plen) != 0)
         return nparams ? bad(why, whylen, "Invalid path: expected %s...", prefix) : 0;
     const char *seg = uri + plen, *end = uri + pathlen;
@@ -83,6 +106,18 @@ int wsreq_parse(wsreq *r, const char *prefix, int nparams, char *why, size_t why
         seg = stop + 1;
     }
     return 0;
+}
+
+void wsreq_init(wsreq *r, const char *x_real_ip, const char *remote_addr)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->peer, sizeof r->peer, "%s", x_real_ip && *x_real_ip ? x_real_ip : remote_addr ? remote_addr : "-");
+}
+
+int wsreq_parse(wsreq *r, const char *prefix, int nparams, char *why, size_t whylen)
+{
+    wsreq_init(r, getenv("HTTP_X_REAL_IP"), getenv("REMOTE_ADDR"));
+    return wsreq_parse_uri(r, getenv("REQUEST_URI"), getenv("HTTP_AUTHORIZATION"), prefix, nparams, why, whylen);
 }
 
 void wsreq_free(wsreq *r)
@@ -110,11 +145,25 @@ enum access_result wsreq_admit(wsreq *r, const config *cfg, store *s, bool requi
     return rc;
 }
 
+enum wsreq_verdict wsreq_judge(wsreq *r, const char *uri, const char *authorization, const char *prefix,
+                               int nparams, const config *cfg, store *s, bool required, char *why,
+                               size_t whylen)
+{
+    if (wsreq_parse_uri(r, uri, authorization, prefix, nparams, why, whylen) < 0)
+        return WSREQ_BAD_PATH;
+    switch (wsreq_admit(r, cfg, s, required, why, whylen)) {
+    case ACCESS_OK:          return WSREQ_OK;
+    case ACCESS_UNAVAILABLE: return WSREQ_UNAVAILABLE;
+    default:                 return WSREQ_REFUSED;
+    }
+}
+
 int wsreq_accept(wsreq *r, const char *prefix, int nparams, const config *cfg, store *s, bool required)
 {
     char why[300];
-    if (wsreq_parse(r, prefix, nparams, why, sizeof why) == 0 &&
-        wsreq_admit(r, cfg, s, required, why, sizeof why) == ACCESS_OK)
+    wsreq_init(r, getenv("HTTP_X_REAL_IP"), getenv("REMOTE_ADDR"));
+    if (wsreq_judge(r, getenv("REQUEST_URI"), getenv("HTTP_AUTHORIZATION"), prefix, nparams, cfg, s,
+                    required, why, sizeof why) == WSREQ_OK)
         return 0;
     LOG_INFO("refused %s: %s", r->peer, why);
     wsio_send_error(why);

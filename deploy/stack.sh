@@ -166,6 +166,7 @@ export WS_FRAMES_PORT=${WS_FRAMES_PORT:-$(free_port)}
 start_fcgi labels
 start_fcgi frames
 start_fcgi status
+start_fcgi authorize
 start_ws labels "$WS_LABELS_PORT" --binary
 start_ws stream "$WS_STREAM_PORT" --binary
 start_ws frames "$WS_FRAMES_PORT"

@@ -110,9 +110,9 @@ static void fuzz_framer(const uint8_t *data, size_t size)
         feed_chunk(&r);
         drain(&r, 0);
         if (data[0] & MODE_IDLE_EACH)
-            drain(&r, data[1] & 1 ? UPF_STALLED : UPF_QUIET);
+            drain(&r, data[1] & 1 ? UPF_ENDED : UPF_QUIET);
     }
-    drain(&r, UPF_STALLED);
+    drain(&r, UPF_ENDED);
     /* A stall closes whatever was unfinished. */
     if (upframe_pending(r.u) != UPF_BUSY)
         abort();

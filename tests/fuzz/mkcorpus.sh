@@ -67,6 +67,11 @@ size_of() { wc -c <"$1" | tr -d ' '; }
 { printf '\x12\x06{"pad":"%s"}--IMG--x' "$(head -c 400 /dev/zero | tr '\0' p)"; msg '{"size":1}' <(printf 'y'); } >"$C/upframe/huge-header"
 { printf '\x23\x08'; msg '{"size":-1}' <(printf 'a'); msg '{"size":"3"}' <(printf 'abc'); msg '{"size":1.5}' <(printf 'a'); msg '[1]' <(printf 'a'); } >"$C/upframe/bad-sizes"
 { printf '\x02\x0a'; msg '{"label":"a"}' <(head -c 300 "$tmp/b.png"); } >"$C/upframe/png-truncated"
+# issue 10 §2, with the input ended after every chunk: a header and no delimiter, a header
+# that never closes, a size of 2^53, each followed by a good message.
+{ printf '\x25\x03{"label":"a","key":"cam"}'; head -c 120 /dev/zero | tr '\0' '\201'; msg '{"size":2}' <(printf 'ok'); } >"$C/upframe/ended-nodelim"
+{ printf '\x24\x03{'; for i in $(seq 1 60); do printf '"a":1,'; done; } >"$C/upframe/ended-open-header"
+{ printf '\x25\x05{"size":9007199254740992}--IMG--abc'; msg '{"size":2}' <(printf 'ok'); } >"$C/upframe/ended-size-2p53"
 cp "$tmp/a.jpg" "$C/upframe/raw-jpeg"
 cp "$tmp/a.png" "$C/upframe/raw-png"
 

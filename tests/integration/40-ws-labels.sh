@@ -6,13 +6,19 @@
 . "$(dirname "$0")/lib.sh"
 stack_start
 tok=$(token)
-# worst_latency FILE [SINCE_US]: the largest receive time minus write stamp,
+# latencies FILE [SINCE_US]: "MEDIAN WORST" of receive time minus write stamp,
 # in ms, over the frames stamped (by xpub) after SINCE_US.
-worst_latency() {
+latencies() {
   awk -v t="${2:-0}" 'match($0, /"warnings": "[0-9]+"/) {
-      s = substr($0, RSTART + 13, RLENGTH - 14); if (s <= t) next
-      d = ($1 - s) / 1000; if (d > m) m = d }
-    END { printf "%d", m }' "$1"
+      s = substr($0, RSTART + 13, RLENGTH - 14); if (s > t) print int(($1 - s) / 1000) }' "$1" |
+    sort -n | awk '{ v[NR] = $1 } END { printf "%d %d", v[int((NR + 1) / 2)], v[NR] }'
+}
+# Push, not poll: the median is the claim (a 100 ms poll would make it ~50);
+# the worst bound allows for a busy machine's scheduling (two CPU hogs on two
+# cores delayed single frames by up to ~140 ms), and still catches a stall.
+fast() { # fast DESC MEDIAN_MS WORST_MS "MEDIAN WORST"
+  local m=${4% *} w=${4#* }
+  check "$1 (median ${m:-?} ms, worst ${w:-?} ms)" test "${m:-999}" -le "$2" -a "${w:-9999}" -le "$3"
 }
 WSOPTS=(-T 20000 -H "Authorization: Bearer $tok")
 
@@ -53,12 +59,12 @@ expect_match "history: ... and it is the newest" "$r" "IMG 6 $(sha256sum <"$work
 WSOPTS=(-t -T 20000 -H "Authorization: Bearer $tok")
 ws "/ws/labels/site" recv:7 sleep:1500 >"$work/push.out" &
 viewer=$!
-sleep 1
+wait_until 10 has "$work/push.out" BINARY 2   # connected, with the 2 newest
 xpub 127.0.0.1 "$redis_port" "$(stream_key site camA)" 5 200 "$work/f1"
 wait "$viewer"
-lat=$(worst_latency "$work/push.out")
+lat=$(latencies "$work/push.out")
 expect "5 pushed frames delivered, each once (and the 2 newest at connect)" "$(grep -c '^[0-9]* BINARY' "$work/push.out")" 7
-check "each pushed frame reached the viewer within 50 ms (worst ${lat} ms)" test "${lat:-999}" -le 50
+fast "each pushed frame reached the viewer at once: median within 25 ms, none after 500 ms" 25 500 "$lat"
 order=$(grep -o '"warnings": "[0-9]*"' "$work/push.out" | tr -dc '0-9\n' | sort -c && echo sorted)
 expect "never older after newer" "$order" sorted
 
@@ -66,7 +72,7 @@ expect "never older after newer" "$order" sorted
 WSOPTS=(-T 20000 -H "Authorization: Bearer $tok")
 ws "/ws/labels/site" recv:3 >"$work/late.out" &
 viewer=$!
-sleep 1
+wait_until 10 has "$work/late.out" BINARY 2
 xadd site camLate "$work/f1"
 t0=$(now_ms)
 wait "$viewer"
@@ -75,10 +81,10 @@ check "... within 6 s ($(( $(now_ms) - t0 )) ms)" test $(( $(now_ms) - t0 )) -le
 
 # An idle viewer costs Redis nothing while it waits.
 calls() { rcli INFO commandstats | grep -v cmdstat_info | sed -nE 's/.*calls=([0-9]+).*/\1/p' | paste -sd+ | bc; }
-ws "/ws/labels/site" recv:3 sleep:3500 >/dev/null &
+ws "/ws/labels/site" recv:3 sleep:3500 >"$work/idle.out" &
 viewer=$!
-sleep 1
-before=$(calls); sleep 2; after=$(calls)
+wait_until 10 has "$work/idle.out" BINARY 3   # connected and caught up: idle from now on
+before=$(calls); sleep 2; after=$(calls)      # the window measured, not a wait
 wait "$viewer"
 expect "an idle viewer issued no Redis command in 2 s" "$((after - before))" 0
 
@@ -89,14 +95,16 @@ stalled=$!
 WSOPTS=(-t -T 20000 -H "Authorization: Bearer $tok")
 ws "/ws/labels/site" recv:23 >"$work/live.out" &
 live=$!
-sleep 0.5
+two_viewers() { [ "$(ws_procs labels | wc -w)" -ge 2 ]; }
+wait_until 10 has "$work/live.out" BINARY 3
+wait_until 10 two_viewers
 start_us=$(date +%s%6N)
 xpub 127.0.0.1 "$redis_port" "$(stream_key site camA)" 20 100 "$work/fat" 100
 wait "$live"
-lat=$(worst_latency "$work/live.out" "$start_us")
+lat=$(latencies "$work/live.out" "$start_us")
 expect "beside a stalled viewer, the other got all 20 frames of 400 KB" \
   "$(awk -v t="$start_us" 'match($0, /"warnings": "[0-9]+"/) && substr($0, RSTART + 13, RLENGTH - 14) > t' "$work/live.out" | grep -c 'IMG 400000 ')" 20
-check "... each within 100 ms (worst ${lat} ms)" test "${lat:-999}" -le 100
+fast "... at once: median within 50 ms, none after 500 ms" 50 500 "$lat"
 kill "$stalled" 2>/dev/null; wait "$stalled" 2>/dev/null
 
 # All streams of a label deleted: the viewer is told and its process ends
@@ -105,11 +113,12 @@ WSOPTS=(-T 20000 -H "Authorization: Bearer $tok")
 xadd gone cam "$work/f1"
 ws "/ws/labels/gone" recv:1 recvall >"$work/gone.out" &
 viewer=$!
-sleep 1
+wait_until 10 has "$work/gone.out" BINARY 1
 rcli DEL "$(stream_key gone cam)" >/dev/null
 wait "$viewer"
 expect_match "label deleted: the viewer is told and the connection closes" "$(tail -3 "$work/gone.out")" "No keys found for label 'gone'.*CLOSED"
-sleep 0.5
+no_viewers() { [ -z "$(ws_procs labels)" ]; }
+wait_until 10 no_viewers
 expect "no ws-labels process is left once the viewers are gone" "$(ws_procs labels)" ""
 
 # A frame larger than the host lets a pipe grow (fs.pipe-max-size, 1 MiB by
@@ -120,8 +129,12 @@ xadd huge cam "$work/huge"
 r=$(ws "/ws/labels/huge" recv:1)
 expect_match "a 1.5 MB frame: delivered whole or refused whole" "$r" \
   "(IMG $((1536 * 1024)) $(sha256sum <"$work/huge" | cut -d' ' -f1)|\\{\"error\": \"frame too large\", \"size\": [0-9]+\\})"
-(sleep 0.5; xadd huge cam "$work/f1") &
-r=$(ws "/ws/labels/huge" recv:2 | tail -2 | head -1)
+ws "/ws/labels/huge" recv:2 >"$work/huge.out" &
+viewer=$!
+wait_until 10 has "$work/huge.out" '^(BINARY|TEXT)' 1
+xadd huge cam "$work/f1"
+wait "$viewer"
+r=$(tail -2 "$work/huge.out" | head -1)
 expect_match "... and the next frame is delivered" "$r" 'IMG 2 '
 
 # A viewer that stops reading while its camera keeps writing falls behind;

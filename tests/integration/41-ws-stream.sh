@@ -37,7 +37,7 @@ check "... after waiting for a newer one (${waited} ms)" test "$waited" -ge 700
 WSOPTS=(-t -T 20000 -H "Authorization: Bearer $tok")
 ws "/ws/stream/site/cam" "$pull" recv:1 "$pull" recv:1 >"$work/wait.out" &
 viewer=$!
-sleep 0.3
+wait_until 10 has "$work/wait.out" BINARY 1   # the first pull answered: the second one waits
 printf 'new' >"$work/f2"
 xpub 127.0.0.1 "$redis_port" "$(stream_key site cam)" 1 0 "$work/f2"
 wait "$viewer"
@@ -50,8 +50,12 @@ check "... delivered within 50 ms of the write ($(( (got - stamp) / 1000 )) ms)"
 # A pull loop follows the camera without duplicates.
 WSOPTS=(-T 20000 -H "Authorization: Bearer $tok")
 xpub 127.0.0.1 "$redis_port" "$(stream_key site run)" 1 0 "$work/f2"
-(sleep 0.3; xpub 127.0.0.1 "$redis_port" "$(stream_key site run)" 4 250 "$work/f2") &
-r=$(ws "/ws/stream/site/run" "$pull" recv:1 "$pull" recv:1 "$pull" recv:1 "$pull" recv:1 "$pull" recv:1)
+ws "/ws/stream/site/run" "$pull" recv:1 "$pull" recv:1 "$pull" recv:1 "$pull" recv:1 "$pull" recv:1 >"$work/run.out" &
+viewer=$!
+wait_until 10 has "$work/run.out" BINARY 1
+xpub 127.0.0.1 "$redis_port" "$(stream_key site run)" 4 250 "$work/f2"
+wait "$viewer"
+r=$(cat "$work/run.out")
 expect "5 pulls while the camera writes 4 more: 5 distinct entries in order" \
   "$(grep -o '"id": "[^"]*"' <<<"$r" | uniq | wc -l) $(grep -o '"id": "[^"]*"' <<<"$r" | sort -c && echo sorted)" "5 sorted"
 

@@ -133,8 +133,8 @@ expect "missing delimiter, then a message right behind: error, then stored" \
 # A frame shorter than its size is declared so only after a 10 s stall.
 expect_match "a frame shorter than its size: refused after the stall" \
   "$(ws /ws/frames sendwait:"$short" | head -1)" 'frame shorter than its size'
-expect_match "no token: refused at connect" "$(wsclient -T 5000 "$WSBASE/ws/frames" recvall | head -1)" \
-  'Not authenticated'
+expect_match "no token: refused at the handshake" "$(wsclient -T 5000 "$WSBASE/ws/frames" recvall | head -1)" \
+  '^HANDSHAKE 401'
 scrape b
 expect_moved "/ws/frames: 3 stored (600 bytes), one refusal of each kind, 3 sessions admitted" a b \
   "streamweb_uploads_stored_total{$(ep /ws/frames)} +3" \

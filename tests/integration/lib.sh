@@ -30,10 +30,13 @@ free_port() {
   local p
   while :; do p=$(( 20000 + RANDOM % 12768 )); port_free "$p" && { echo "$p"; return; }; done
 }
-wait_until() { # wait_until SECONDS CMD...
+wait_until() { # wait_until SECONDS CMD...: CMD runs again each time (so no $(...) in its words)
   local deadline=$(( $(now_ms) + $1 * 1000 )); shift
   until "$@" >/dev/null 2>&1; do (( $(now_ms) < deadline )) || return 1; sleep 0.05; done
 }
+# has FILE REGEX N: FILE has at least N lines matching REGEX, e.g. what a client
+# running in the background received so far (for wait_until).
+has() { [ "$(grep -cE -- "$2" "$1" 2>/dev/null)" -ge "$3" ]; }
 
 # A Redis of the test's own, so it can be stopped and started again.
 redis_start() {

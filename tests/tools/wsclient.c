@@ -32,9 +32,12 @@ enum { OP_CONT, OP_TEXT, OP_BIN, OP_CLOSE = 8, OP_PING, OP_PONG };
 static const char USAGE[] =
     "usage: wsclient [-H 'Name: value']... [-T ms] [-o dir] [-q] [-t] ws://host[:port][/path]\n"
     "actions: text:STRING textfile:PATH bin:PATH binfiles:DIR recv:N recvall sendwait:DIR\n"
-    "         sleep:MS expectclose:MS close   (DIR: regular files, no dot files, name order)\n"
+    "         sleep:MS waitfor:PATH (until PATH exists) expectclose:MS close\n"
+    "         (DIR: regular files, no dot files, name order)\n"
     "output:  [usec ]TEXT <len> <payload> | [usec ]BINARY <len> <sha256> <header|payload|->[ IMG <len>\n"
     "         <sha256>] | CLOSED <code>[ <reason>]; at exit SUMMARY received= text= binary= bytes=\n"
+    "         refused upgrade: HANDSHAKE <code> <status line>, HEADER <name>: <value> per header,\n"
+    "         BODY <len> <body> (Content-Length bytes; unprintable bytes as ?)\n"
     "exit:    0 ok, 1 usage/local file, 2 CONNECT/HANDSHAKE, 3 TIMEOUT, 4 NOCLOSE, 5 PROTOCOL,\n"
     "         6 INCOMPLETE (server closed during recv:N/sendwait) or SEND (write failed)\n";
 
@@ -434,6 +437,14 @@ static void sleep_ms(long ms)
     if (until > g.deadline) fail(EX_TIMEOUT, "TIMEOUT");
 }
 
+/* Until the test script creates path (a state it waited for), within -T; what the server
+   sends meanwhile waits in the socket. */
+static void wait_for_file(const char *path)
+{
+    struct stat st;
+    while (stat(path, &st) != 0) sleep_ms(20);
+}
+
 static void expect_close(long ms)
 {
     int64_t until = now_ms() + ms;
@@ -456,9 +467,9 @@ static void close_action(void)
 }
 
 static const char *const ACTIONS[] = { "text:", "textfile:", "bin:", "binfiles:", "recv:",
-    "recvall", "sendwait:", "sleep:", "expectclose:", "close" };
-enum { A_TEXT, A_TEXTFILE, A_BIN, A_BINFILES, A_RECV, A_RECVALL, A_SENDWAIT, A_SLEEP, A_EXPECT,
-       A_CLOSE, A_COUNT };
+    "recvall", "sendwait:", "sleep:", "waitfor:", "expectclose:", "close" };
+enum { A_TEXT, A_TEXTFILE, A_BIN, A_BINFILES, A_RECV, A_RECVALL, A_SENDWAIT, A_SLEEP, A_WAITFOR,
+       A_EXPECT, A_CLOSE, A_COUNT };
 
 /* Finds the action and its argument; exits on a bad one, so typos fail before connecting. */
 static int action_kind(const char *a, const char **arg)
@@ -491,6 +502,7 @@ static void run_action(const char *a)
     case A_RECVALL: while (next_message(FOREVER) == 1) {} break;
     case A_SENDWAIT: send_dir(arg, 1); break;
     case A_SLEEP: sleep_ms(number(arg, "")); break;
+    case A_WAITFOR: wait_for_file(arg); break;
     case A_EXPECT: expect_close(number(arg, "")); break;
     case A_CLOSE: close_action(); break;
     }
@@ -522,6 +534,36 @@ static _Noreturn void bad_handshake(int code, const char *line)
     printf("HANDSHAKE %d ", code);
     for (; *line && *line != '\r'; line++) putchar(*line >= 0x20 && *line < 0x7f ? *line : '?');
     putchar('\n');
+    finish(EX_CONNECT);
+}
+
+static void print_line(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) putchar((unsigned char)p[i] >= 0x20 && p[i] != 0x7f ? p[i] : '?');
+    putchar('\n');
+}
+
+static int header(const char *head, const char *name, char *val, size_t cap);
+
+/* A refused upgrade: status line, then every header and the body, which say why. */
+static _Noreturn void refused(int code, const char *head)
+{
+    char val[32];
+    const char *l = strstr(head, "\r\n");
+    printf("HANDSHAKE %d ", code);
+    print_line(head, l ? (size_t)(l - head) : strlen(head));
+    for (; l && l[2]; l = strstr(l + 2, "\r\n")) {
+        const char *e = strstr(l + 2, "\r\n");
+        if (!e || e == l + 2) break;
+        fputs("HEADER ", stdout);
+        print_line(l + 2, (size_t)(e - l - 2));
+    }
+    long len = header(head, "Content-Length", val, sizeof val) ? strtol(val, NULL, 10) : 0;
+    if (len < 0 || len > 65536) len = 0;
+    if (len && need((size_t)len, FOREVER) == 1) {
+        printf("BODY %ld ", len);
+        print_line((const char *)rb.p + rb.off, (size_t)len);
+    }
     finish(EX_CONNECT);
 }
 
@@ -586,7 +628,7 @@ static void handshake(const char *host, const char *port, const char *path, char
 
     head = read_head();
     sscanf(head, "HTTP/1.%*1[01] %3d", &code);
-    if (code != 101) bad_handshake(code, head);
+    if (code != 101) refused(code, head);
     if (!header(head, "Upgrade", val, sizeof val) || strcasecmp(val, "websocket"))
         bad_handshake(101, "missing Upgrade: websocket");
     if (!header(head, "Connection", val, sizeof val) || !strcasestr(val, "upgrade"))

@@ -11,39 +11,12 @@
 #include "buf.h"
 #include "codec.h"
 #include "harness.h"
+#include "mint.h"
 
 #define SECRET "test-secret-0123456789"
 #define NOW ((time_t)1700000000)
 
 /* ---- minting ---- */
-
-/* JWTs use base64url without padding (RFC 7515 §2). */
-static void b64_nopad(buf *out, const void *p, size_t n)
-{
-    b64url_encode(out, p, n);
-    while (out->len && out->data[out->len - 1] == '=')
-        out->data[--out->len] = '\0';
-}
-
-/* header.payload.HMAC(md, secret); md NULL gives an empty signature. */
-static char *mint_raw(const char *header, const char *payload, const EVP_MD *md, const char *secret)
-{
-    buf tok;
-    buf_init(&tok);
-    b64_nopad(&tok, header, strlen(header));
-    buf_putc(&tok, '.');
-    b64_nopad(&tok, payload, strlen(payload));
-    if (md) {
-        unsigned char mac[EVP_MAX_MD_SIZE];
-        unsigned int maclen = 0;
-        HMAC(md, secret, (int)strlen(secret), (const unsigned char *)tok.data, tok.len, mac, &maclen);
-        buf_putc(&tok, '.');
-        b64_nopad(&tok, mac, maclen);
-    } else {
-        buf_putc(&tok, '.');
-    }
-    return tok.data;
-}
 
 static char *mint_hs256(const char *payload)
 {

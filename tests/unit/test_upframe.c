@@ -253,10 +253,10 @@ static void test_idle(void)
     CHECK(!upframe_pending(u), "whitespace awaits nothing");
     upframe_feed(u, "{\"seq\":2}", 9);
     drain(u, 0, &e);
-    CHECK(e.n == 0 && upframe_pending(u) == UPF_STALLED, "a header alone awaits its delimiter or a stall");
+    CHECK(e.n == 0 && upframe_pending(u) == UPF_ENDED, "a header alone awaits its delimiter or a stall");
     drain(u, UPF_QUIET, &e);
     CHECK(e.n == 0, "a header alone survives a pause");
-    drain(u, UPF_STALLED, &e);
+    drain(u, UPF_ENDED, &e);
     CHECK(e.errors == 1 && e.n == 1, "a header alone at a stall is an error");
     events_free(&e);
     upframe_feed(u, "{\"seq\":3}--IMG--hello, ", 23);
@@ -291,7 +291,7 @@ static void test_pause(void)
         events e = {0};
         upframe_feed(u, in.data, cuts[c]);
         drain(u, 0, &e);
-        CHECK(upframe_pending(u) == UPF_STALLED, "cut at %zu: awaits a stall, not a pause", cuts[c]);
+        CHECK(upframe_pending(u) == UPF_ENDED, "cut at %zu: awaits a stall, not a pause", cuts[c]);
         drain(u, UPF_QUIET, &e);
         upframe_feed(u, in.data + cuts[c], in.len - cuts[c]);
         drain(u, 0, &e);
@@ -319,7 +319,8 @@ static void test_lifetime(void)
     char *big = xcalloc(1, 100000);
     upframe_feed(u, big, 100000);
     CHECK(m.frame_len == img.len && memcmp(m.frame, img.data, img.len) == 0, "frame intact after feed");
-    CHECK(upframe_next(u, 0, &m) == UPF_ERROR, "then the zeros are junk");
+    CHECK(upframe_next(u, 0, &m) == UPF_NEED_MORE, "then the zeros are junk, dropped while they last");
+    CHECK(upframe_next(u, UPF_ENDED, &m) == UPF_ERROR, "... and refused once the message ended");
     free(big);
     upframe_free(u);
     buf_free(&in);
@@ -369,33 +370,73 @@ static void test_errors(void)
     BAD("bad JSON, image frame", 0, "Invalid JSON header", PUTS("{\"seq\":1,\"x\":nope}--IMG--"); JPEG);
     BAD("bad JSON, raw frame", UPF_QUIET, "Invalid JSON header", PUTS("{\"seq\":1,}--IMG--raw bytes"));
     BAD("bad JSON, no delimiter", 0, "Invalid JSON header", PUTS("{\"x\":nope}"); JPEG);
-    BAD("unterminated header", UPF_STALLED, "Invalid JSON header", PUTS("{\"seq\":1,\"a\":[{"));
+    BAD("unterminated header", UPF_ENDED, "Invalid JSON header", PUTS("{\"seq\":1,\"a\":[{"));
     BAD("no delimiter, image", 0, "missing --IMG-- delimiter", PUTS("{\"seq\":1}"); JPEG);
     BAD("no delimiter, text", 0, "missing --IMG-- delimiter", PUTS("{\"seq\":1}\n"));
     BAD("no delimiter, sized", 0, "missing --IMG-- delimiter", PUTS("{\"seq\":1,\"size\":3}x{}"));
-    BAD("short delimiter", UPF_STALLED, "missing --IMG-- delimiter", PUTS("{\"seq\":1}--IM"));
+    BAD("short delimiter", UPF_ENDED, "missing --IMG-- delimiter", PUTS("{\"seq\":1}--IM"));
     BAD("size too large", 0, "frame larger than MAX_FRAME_BYTES (4096)",
         PUTS("{\"size\":20000}--IMG--"); REPEAT(2000, "{--IMG--}\n"));
     BAD("size too large, no delimiter", 0, "larger", PUTS("{\"size\":5000}"); REPEAT(500, "-{IMG}-\n\n\n"));
-    BAD("size huge", UPF_STALLED, "larger", PUTS("{\"size\":99999999999999999999999}--IMG--"));
+    BAD("size huge", UPF_ENDED, "larger", PUTS("{\"size\":99999999999999999999999}--IMG--"));
     BAD("size negative, image", 0, "negative", PUTS("{\"seq\":1,\"size\":-4}--IMG--"); JPEG);
     BAD("size negative, raw", UPF_QUIET, "negative", PUTS("{\"seq\":1,\"size\":-4}--IMG--abcd"));
     BAD("size a string", UPF_QUIET, "integer", PUTS("{\"size\":\"4\"}--IMG--abcd"));
     BAD("size a fraction", 0, "integer", PUTS("{\"size\":1.5}--IMG--"); JPEG);
-    BAD("frame short of size", UPF_STALLED, "shorter", PUTS("{\"size\":100}--IMG--abc"));
+    BAD("frame short of size", UPF_ENDED, "shorter", PUTS("{\"size\":100}--IMG--abc"));
     BAD("header too large", 0, "header larger than 256",
         PUTS("{\"seq\":1,\"pad\":\""); REPEAT(300, "}{--IMG--"); PUTS("\"}--IMG--"); JPEG);
-    BAD("header too large, never closed", UPF_STALLED, "header larger than 256", REPEAT(30000, "{"));
+    BAD("header too large, never closed", UPF_ENDED, "header larger than 256", REPEAT(30000, "{"));
     BAD("image over the limit", 0, "frame larger than MAX_FRAME_BYTES", PUTS("{\"seq\":1}--IMG--");
         make_jpeg(&b, 0, 1, 5000));
-    BAD("image over the limit, cut short", UPF_STALLED, "frame larger than MAX_FRAME_BYTES", PUTS("{\"seq\":1}--IMG--");
+    BAD("image over the limit, cut short", UPF_ENDED, "frame larger than MAX_FRAME_BYTES", PUTS("{\"seq\":1}--IMG--");
         make_jpeg(&b, 0, 1, 5000); b.len -= 2; PUTS("\xFF\xC4"));
     BAD("raw frame over the limit", UPF_QUIET, "frame larger than MAX_FRAME_BYTES", PUTS("{\"seq\":1}--IMG--");
         REPEAT(1000, "abcdefgh"));
     BAD("garbage before header", 0, "expected a JSON header", PUTS("garbage\x01\x02 ]"));
+    /* issue 10 §2: each answered when the message ends, the next one intact */
+    BAD("header, then bytes that are not the delimiter", UPF_ENDED, "missing --IMG-- delimiter",
+        PUTS("{\"label\": \"a\", \"key\": \"cam\"}"); for (int i = 0; i < 500; i++) buf_putc(&b, (char)(0x80 + i * 37 % 120)));
+    BAD("a header that never ends", UPF_ENDED, "Invalid JSON header", PUTS("{"); REPEAT(40, "\"a\":1,"));
+    BAD("size 2^53", UPF_ENDED, "larger", PUTS("{\"size\":9007199254740992}--IMG--abc"));
+    BAD("size negative, then the message ends", UPF_ENDED, "negative", PUTS("{\"size\":-1}--IMG--abc"));
     BAD("garbage at idle", UPF_QUIET, "expected a JSON header", PUTS("\r\n junk"));
     BAD("array header", 0, "expected a JSON header", PUTS("[1,2]"));
     buf_free(&b);
+    buf_free(&img);
+}
+
+/* A bad message is answered once all of it is consumed: a client waiting for that reply sends
+ * the next message only then, so its bytes are never taken for the bad one's. */
+static void test_error_at_end(void)
+{
+    buf good, img;
+    buf_init(&good);
+    buf_init(&img);
+    jpeg_message(&good, &img, 5);
+    upframe *u = upframe_new(MAXF, MAXH);
+    events e = {0};
+    upframe_feed(u, "{\"seq\":1,\"size\":-4}--IMG--abcd", 29);
+    drain(u, 0, &e);
+    CHECK(e.n == 0 && upframe_pending(u) == UPF_QUIET, "no answer while the bad message may go on (%d)", e.n);
+    upframe_feed(u, "efgh", 4);
+    drain(u, UPF_ENDED, &e);
+    CHECK(e.n == 1 && e.errors == 1 && strstr(e.ev[0].err, "negative"), "answered when it ended");
+    upframe_feed(u, good.data, good.len);
+    drain(u, 0, &e);
+    CHECK(e.n == 2 && is_message(&e.ev[1], 5, &img), "the next message intact");
+    events_free(&e);
+    /* a size-less frame of no known shape is taken whole as soon as the message is known to end */
+    upframe_feed(u, "{\"seq\":3}--IMG--hello", 21);
+    drain(u, 0, &e);
+    CHECK(e.n == 0, "no end known yet");
+    drain(u, UPF_ENDED, &e);
+    CHECK(e.n == 1 && e.messages == 1 && e.ev[0].len == 5 && memcmp(e.ev[0].frame, "hello", 5) == 0,
+          "taken at the message's end");
+    CHECK(!upframe_pending(u), "nothing pending");
+    events_free(&e);
+    upframe_free(u);
+    buf_free(&good);
     buf_free(&img);
 }
 
@@ -407,5 +448,6 @@ int main(void)
     test_pause();
     test_lifetime();
     test_errors();
+    test_error_at_end();
     return test_report("upframe");
 }
