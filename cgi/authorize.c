@@ -3,6 +3,7 @@
  * the rules the ws programs apply themselves (PROTOCOL.md §2, common/wsreq). */
 #include <string.h>
 
+#include "admit.h"
 #include "config.h"
 #include "fcgi_run.h"
 #include "log.h"
@@ -39,14 +40,13 @@ static void handle(FCGX_Request *rq, const http_request *req, http_response *res
         return;
     }
     wsreq_init(&r, NULL, req->remote_addr);
-    enum wsreq_verdict v = wsreq_judge(&r, uri, req->authorization, ep->prefix, ep->nparams, &a->cfg,
-                                       a->store, wsreq_token_required(ep, &a->cfg), why, sizeof why);
-    if (v != WSREQ_OK) {
+    enum admit_verdict v = admit_judge(&r, uri, req->authorization, ep, &a->cfg, a->store, why, sizeof why);
+    if (v != ADMIT_OK) {
         LOG_INFO("refused %s on %s: %s", r.peer, ep->prefix, why);
-        refuse(resp, v == WSREQ_BAD_PATH ? 404 : v == WSREQ_REFUSED ? 401 : 503, why);
+        refuse(resp, v == ADMIT_BAD_PATH ? 404 : v == ADMIT_REFUSED ? 401 : 503, why);
         /* A camera refused here is an upload refused for its token, as
-         * ws-frames counts one it refuses itself. */
-        if (!ep->viewer && v == WSREQ_REFUSED)
+         * ws-admit counts one it refuses itself. */
+        if (!ep->viewer && v == ADMIT_REFUSED)
             metrics_upload(MX_EP_WS_FRAMES, 401, 0);
     }
     wsreq_free(&r);

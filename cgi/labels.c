@@ -31,11 +31,16 @@ static int rate_limited(app *a, const http_request *req, http_response *resp)
     return rc != 0;
 }
 
+static bool may_view(const void *id, const char *label)
+{
+    return auth_may_view(id, label);
+}
+
 static void list_labels(app *a, const auth_identity *id, http_response *resp)
 {
     strlist labels;
     strlist_init(&labels);
-    if (catalog_labels(a->read, id, &labels) < 0) {
+    if (catalog_labels(a->read, id ? may_view : NULL, id, &labels) < 0) {
         http_set_unavailable(resp, "Failed to fetch labels", a->read);
     } else {
         buf_puts(&resp->body, "{\"labels\": [");

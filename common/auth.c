@@ -247,16 +247,6 @@ void auth_identity_free(auth_identity *id)
     memset(id, 0, sizeof *id);
 }
 
-const char *auth_bearer_token(const char *authorization)
-{
-    if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
-        return NULL;
-    const char *t = authorization + 7;
-    while (*t == ' ')
-        t++;
-    return *t ? t : NULL;
-}
-
 bool auth_may_view(const auth_identity *id, const char *label)
 {
     if (id->admin)

@@ -24,8 +24,6 @@ int auth_verify(const char *secret, const char *algorithm, const char *token, ti
                 auth_identity *id, char *err, size_t errlen);
 void auth_identity_free(auth_identity *id);
 
-/* The token of an "Authorization: Bearer <token>" value, or NULL. */
-const char *auth_bearer_token(const char *authorization);
 
 /* Whether id may see label: admins see all, others only their sites. */
 bool auth_may_view(const auth_identity *id, const char *label);

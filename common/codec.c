@@ -3,6 +3,7 @@
 
 #include <openssl/evp.h>
 #include <string.h>
+#include <strings.h>
 
 void b64url_encode(buf *out, const void *p, size_t n)
 {
@@ -225,4 +226,14 @@ int query_param(buf *out, const char *query, const char *name)
         p = amp ? amp + 1 : NULL;
     }
     return -1;
+}
+
+const char *bearer_token(const char *authorization)
+{
+    if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
+        return NULL;
+    const char *t = authorization + 7;
+    while (*t == ' ')
+        t++;
+    return *t ? t : NULL;
 }

@@ -38,4 +38,7 @@ int percent_decode(buf *out, const char *s, size_t n, bool plus_space);
  * decoded value. Returns 0 if found, -1 if absent or malformed. */
 int query_param(buf *out, const char *query, const char *name);
 
+/* The token of an "Authorization: Bearer <token>" value (RFC 6750), or NULL. */
+const char *bearer_token(const char *authorization);
+
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "codec.h"
 #include "jsonw.h"
 #include "strlist.h"
 
@@ -98,7 +99,7 @@ int http_authenticate(const config *cfg, store *s, const http_request *req, auth
                       http_response *r)
 {
     char why[300];
-    switch (access_check(cfg, s, auth_bearer_token(req->authorization), id, why, sizeof why)) {
+    switch (access_check(cfg, s, bearer_token(req->authorization), id, why, sizeof why)) {
     case ACCESS_OK:
         return 0;
     case ACCESS_UNAVAILABLE:

@@ -30,8 +30,8 @@ enum mx_reason {
     MX_R_INVALID_HEADER, MX_R_MISSING_DELIMITER, MX_R_BAD_SIZE, MX_R_SHORT_FRAME, MX_R_OTHER,
     MX_REASON_COUNT
 };
-enum mx_program { MX_P_LABELS, MX_P_FRAMES, MX_P_STATUS, MX_P_AUTHORIZE, MX_P_WS_LABELS, MX_P_WS_STREAM,
-                  MX_P_WS_FRAMES, MX_P_OTHER, MX_PROGRAM_COUNT };
+enum mx_program { MX_P_LABELS, MX_P_FRAMES, MX_P_STATUS, MX_P_AUTHORIZE, MX_P_WS_ADMIT, MX_P_WS_LABELS,
+                  MX_P_WS_STREAM, MX_P_WS_FRAMES, MX_P_OTHER, MX_PROGRAM_COUNT };
 
 static const char *const endpoint_names[MX_EP_COUNT] = { "/frames", "/ws/frames", "/ws/labels", "/ws/stream" };
 static const char *const reason_names[MX_REASON_COUNT] = {
@@ -47,7 +47,8 @@ static const unsigned reasons_of[MX_EP_COUNT] = {
                         1u << MX_R_SHORT_FRAME | 1u << MX_R_OTHER,
 };
 static const char *const program_names[MX_PROGRAM_COUNT] = {
-    "labels.fcgi", "frames.fcgi", "status.fcgi", "authorize.fcgi", "ws-labels", "ws-stream", "ws-frames", "other",
+    "labels.fcgi", "frames.fcgi", "status.fcgi", "authorize.fcgi", "ws-admit", "ws-labels", "ws-stream",
+    "ws-frames", "other",
 };
 
 /* One process. owner packs the pid (high half) and the low 32 bits of its

@@ -1,21 +1,21 @@
-/* wsreq: request path, token and admission for the WebSocket programs and their authorizer. */
+/* wsreq: a WebSocket request's endpoint, path parameters and token. */
 #include "wsreq.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "access.h"
 #include "codec.h"
 #include "log.h"
 #include "wsio.h"
 #include "xalloc.h"
 
-/* The endpoints of PROTOCOL.md §4; the web server routes the same URLs. */
+/* The endpoints of PROTOCOL.md §4; the web server routes the same URLs.
+ * /ws/frames runs under websocketd's text mode (its replies are lines). */
 static const wsreq_endpoint endpoints[] = {
-    { "/ws/labels/", 1, true },
-    { "/ws/stream/", 2, true },
-    { "/ws/frames", 0, false },
+    { "/ws/labels/", 1, true, false, "ws-labels" },
+    { "/ws/stream/", 2, true, false, "ws-stream" },
+    { "/ws/frames", 0, false, true, "ws-frames" },
 };
 
 const wsreq_endpoint *wsreq_route(const char *uri)
@@ -28,6 +28,14 @@ const wsreq_endpoint *wsreq_route(const char *uri)
             (endpoints[i].nparams || pathlen == plen))
             return &endpoints[i];
     }
+    return NULL;
+}
+
+const wsreq_endpoint *wsreq_endpoint_of(const char *program)
+{
+    for (size_t i = 0; i < sizeof endpoints / sizeof *endpoints; i++)
+        if (strcmp(endpoints[i].program, program) == 0)
+            return &endpoints[i];
     return NULL;
 }
 
@@ -66,7 +74,7 @@ static int take_segment(const char *s, size_t n, const char *what, char **out, c
 
 static void take_token(wsreq *r, const char *authorization, const char *query)
 {
-    const char *bearer = auth_bearer_token(authorization);
+    const char *bearer = bearer_token(authorization);
     if (bearer) {
         r->token = xstrdup(bearer);
         return;
@@ -128,45 +136,21 @@ void wsreq_free(wsreq *r)
     memset(r, 0, sizeof *r);
 }
 
-enum access_result wsreq_admit(wsreq *r, const config *cfg, store *s, bool required, char *why,
-                               size_t whylen)
-{
-    auth_identity id;
-    if (!r->token && !required)
-        return ACCESS_OK;
-    enum access_result rc = access_check(cfg, s, r->token, &id, why, whylen);
-    if (rc != ACCESS_OK)
-        return rc;
-    if (r->label && !auth_may_view(&id, r->label)) {
-        snprintf(why, whylen, "No keys found for label '%s'", r->label);
-        rc = ACCESS_DENIED;
-    }
-    auth_identity_free(&id);
-    return rc;
-}
-
-enum wsreq_verdict wsreq_judge(wsreq *r, const char *uri, const char *authorization, const char *prefix,
-                               int nparams, const config *cfg, store *s, bool required, char *why,
-                               size_t whylen)
-{
-    if (wsreq_parse_uri(r, uri, authorization, prefix, nparams, why, whylen) < 0)
-        return WSREQ_BAD_PATH;
-    switch (wsreq_admit(r, cfg, s, required, why, whylen)) {
-    case ACCESS_OK:          return WSREQ_OK;
-    case ACCESS_UNAVAILABLE: return WSREQ_UNAVAILABLE;
-    default:                 return WSREQ_REFUSED;
-    }
-}
-
-int wsreq_accept(wsreq *r, const char *prefix, int nparams, const config *cfg, store *s, bool required)
+int wsreq_admitted(wsreq *r, const wsreq_endpoint *ep)
 {
     char why[300];
-    wsreq_init(r, getenv("HTTP_X_REAL_IP"), getenv("REMOTE_ADDR"));
-    if (wsreq_judge(r, getenv("REQUEST_URI"), getenv("HTTP_AUTHORIZATION"), prefix, nparams, cfg, s,
-                    required, why, sizeof why) == WSREQ_OK)
-        return 0;
-    LOG_INFO("refused %s: %s", r->peer, why);
-    wsio_send_error(why);
-    wsio_linger();
-    return -1;
+    const char *admitted = getenv(WSREQ_ADMITTED);
+    if (!admitted || strcmp(admitted, ep->prefix) != 0) {
+        LOG_ERROR("%s was started without ws-admit: run it as `websocketd ... ws-admit %s`", ep->program,
+                  ep->program);
+        wsio_send_error("Server misconfigured: the connection was not admitted");
+        wsio_linger();
+        return -1;
+    }
+    if (wsreq_parse(r, ep->prefix, ep->nparams, why, sizeof why) < 0) { /* ws-admit checked it */
+        LOG_ERROR("%s: %s", ep->program, why);
+        wsio_send_error(why);
+        return -1;
+    }
+    return 0;
 }

@@ -1,18 +1,12 @@
-/* wsreq: a WebSocket upgrade request — path parameters, token, and whether it
- * is admitted (PROTOCOL.md §2, §4). One decision in one place: the ws
- * programs make it from websocketd's environment, authorize.fcgi from what
- * the web server asks before the upgrade. */
+/* wsreq: a WebSocket upgrade request — its endpoint, path parameters and
+ * token (PROTOCOL.md §2, §4); whether it is let in is admit's decision. */
 #ifndef SW_WSREQ_H
 #define SW_WSREQ_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "access.h"
-#include "auth.h"
-#include "buf.h"
 #include "config.h"
-#include "store.h"
 
 typedef struct wsreq {
     char *label;        /* decoded path parameters, validated; NULL if none */
@@ -26,14 +20,16 @@ typedef struct wsreq_endpoint {
     const char *prefix;     /* "/ws/labels/"; "/ws/frames" is the whole path */
     int nparams;            /* path segments after the prefix: label, then key */
     bool viewer;            /* public when WS_VIEWER_AUTH=false; uploads never are */
+    bool text_mode;         /* websocketd runs its program without --binary */
+    const char *program;    /* "ws-labels" */
 } wsreq_endpoint;
 
 /* The endpoint a raw request URI (path and query) is for; NULL if none. */
 const wsreq_endpoint *wsreq_route(const char *uri);
+/* The endpoint a ws program serves, by its name; NULL if none. */
+const wsreq_endpoint *wsreq_endpoint_of(const char *program);
 /* Whether the endpoint needs a token under this configuration. */
 bool wsreq_token_required(const wsreq_endpoint *ep, const config *cfg);
-
-enum wsreq_verdict { WSREQ_OK = 0, WSREQ_BAD_PATH, WSREQ_REFUSED, WSREQ_UNAVAILABLE };
 
 /* An empty request from peer (X-Real-IP if set, else the remote address). */
 void wsreq_init(wsreq *r, const char *x_real_ip, const char *remote_addr);
@@ -50,21 +46,14 @@ int wsreq_parse_uri(wsreq *r, const char *uri, const char *authorization, const 
 int wsreq_parse(wsreq *r, const char *prefix, int nparams, char *why, size_t whylen);
 void wsreq_free(wsreq *r);
 
-/* Authenticates the request. required: a token must be presented (viewers
- * under WS_VIEWER_AUTH, and always /ws/frames); otherwise one that is
- * presented must still be valid. With a label, the identity must be allowed
- * to view it (an outside label is refused like an unknown one). */
-enum access_result wsreq_admit(wsreq *r, const config *cfg, store *s, bool required, char *why,
-                               size_t whylen);
+/* ws-admit lets a connection in, then execs the endpoint's program with
+ * this variable set to the endpoint's prefix. Not an HTTP_ name: a client
+ * cannot set it (websocketd passes headers on as HTTP_*). */
+#define WSREQ_ADMITTED "STREAMWEB_ADMITTED"
 
-/* The whole decision: parse, then admit. why says what to tell the client. */
-enum wsreq_verdict wsreq_judge(wsreq *r, const char *uri, const char *authorization, const char *prefix,
-                               int nparams, const config *cfg, store *s, bool required, char *why,
-                               size_t whylen);
-
-/* wsreq_judge for a program's start, from websocketd's environment: on
- * refusal logs it, sends the client {"error": why} and returns -1; the
- * program then just exits. */
-int wsreq_accept(wsreq *r, const char *prefix, int nparams, const config *cfg, store *s, bool required);
+/* For a ws program at start: the request ws-admit admitted, parsed from
+ * websocketd's environment. -1 if the program was not started by ws-admit
+ * for this endpoint (logged, the client told), and it then just exits. */
+int wsreq_admitted(wsreq *r, const wsreq_endpoint *ep);
 
 #endif

@@ -94,7 +94,7 @@ start_ws() { # start_ws NAME PORT MODE-FLAGS...
   [ -x "$bin/ws-$name" ] || return 0
   ${run_user:+setpriv --reuid="$run_user" --regid="$run_group" --init-groups --} \
     "${WEBSOCKETD:-websocketd}" --address=127.0.0.1 --port="$port" --maxforks="$maxforks" --passenv="$passenv" \
-    --loglevel=error ${WS_ORIGIN:+--origin="$WS_ORIGIN"} "$@" "$bin/ws-$name" 2>>"$dir/ws-$name.log" &
+    --loglevel=error ${WS_ORIGIN:+--origin="$WS_ORIGIN"} "$@" "$bin/ws-admit" "$bin/ws-$name" 2>>"$dir/ws-$name.log" &
   pids+=($!)
   echo $! >"$dir/ws-$name.pid"
 }

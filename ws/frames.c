@@ -178,14 +178,11 @@ int main(void)
     xalloc_keep_heap(FRAME_HEAP_KEEP_BYTES);
     wsio_init(true);
     store *s = store_new(cfg.redis_url, cfg.redis_timeout_ms);
-    /* Uploads always need a token, whatever WS_VIEWER_AUTH says. */
-    int rc = wsreq_accept(&req, "/ws/frames", 0, &cfg, s, true) < 0;
+    int rc = wsreq_admitted(&req, wsreq_endpoint_of("ws-frames")) < 0;
     if (rc == 0) {
         metrics_connected(MX_EP_WS_FRAMES);
         serve(&cfg, s);
         metrics_disconnected();
-    } else {
-        metrics_upload(MX_EP_WS_FRAMES, 401, 0); /* refused at connect */
     }
     wsreq_free(&req);
     store_free(s);

@@ -235,7 +235,7 @@ int main(void)
     wsio_init(false);
     /* Viewers read; a replica may serve them (REDIS_READ_URL). */
     store *s = store_new(cfg.redis_read_url, cfg.redis_timeout_ms);
-    int rc = wsreq_accept(&req, "/ws/labels/", 1, &cfg, s, cfg.ws_viewer_auth) < 0;
+    int rc = wsreq_admitted(&req, wsreq_endpoint_of("ws-labels")) < 0;
     if (rc == 0) {
         viewer v = { .cfg = &cfg, .s = s, .label = req.label };
         metrics_connected(MX_EP_WS_LABELS);

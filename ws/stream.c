@@ -183,7 +183,7 @@ int main(void)
     /* Viewers read; a replica may serve them (REDIS_READ_URL). */
     store *s = store_new(cfg.redis_read_url, cfg.redis_timeout_ms);
     buf_init(&rkey);
-    int rc = wsreq_accept(&req, "/ws/stream/", 2, &cfg, s, cfg.ws_viewer_auth) < 0;
+    int rc = wsreq_admitted(&req, wsreq_endpoint_of("ws-stream")) < 0;
     if (rc == 0) {
         stream_key_build(&rkey, req.label, req.key);
         session ss = { .cfg = &cfg, .s = s, .rkey = rkey.data, .last_id = "" };

@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     verify(tok.data, text);                   /* the input as the JOSE header */
 
     auth_jti_listed(text, "jti-1");
-    auth_bearer_token(text);
+    bearer_token(text);
     buf_free(&tok);
     free(text);
     return 0;

@@ -34,17 +34,24 @@ for p in "/ws/labels/a%2Fb" "/ws/labels/.." "/ws/labels/%2E%2E" "/ws/labels/a%00
   expect_match "bad path $p refused at the handshake" "$r" \
     '^HANDSHAKE (404 .*BODY [0-9]+ \{"detail": "Invalid (label|key|path)[^"]*"\}|400 |404 .*text/html)'
 done
-# The same paths straight to the program, as websocketd passes them: each
-# refused with a reason.
+# The same paths straight to the programs, as websocketd passes them (through
+# ws-admit, as websocketd runs them): each refused with a reason.
 for p in "/ws/labels/a%2Fb" "/ws/labels/.." "/ws/labels/%2E%2E" "/ws/labels/a%00b" "/ws/labels/a%0Ab" \
          "/ws/labels/%FF" "/ws/labels/x%zz" "/ws/labels/" "/ws/labels/a/b"; do
-  r=$(REQUEST_URI="$p?token=$admin" "$build/ws-labels" </dev/null 2>/dev/null)
+  r=$(REQUEST_URI="$p?token=$admin" "$build/ws-admit" "$build/ws-labels" </dev/null 2>/dev/null)
   expect_match "ws-labels refuses $p itself" "$r" '^\{"error": "Invalid (label|path)'
 done
 for p in "/ws/stream/a/%2E" "/ws/stream/a/b%2Fc" "/ws/stream/a" "/ws/stream/a/b/c" "/ws/stream/%C2%85/b"; do
-  r=$(REQUEST_URI="$p?token=$admin" "$build/ws-stream" </dev/null 2>/dev/null)
+  r=$(REQUEST_URI="$p?token=$admin" "$build/ws-admit" "$build/ws-stream" </dev/null 2>/dev/null)
   expect_match "ws-stream refuses $p itself" "$r" '^\{"error": "Invalid (label|key|path)'
 done
+# A program started without ws-admit serves no one, whatever it is asked.
+for n in labels stream frames; do
+  r=$(REQUEST_URI="/ws/$n/a/b?token=$admin" "$build/ws-$n" </dev/null 2>&1)
+  expect_match "ws-$n started without ws-admit refuses" "$r" 'started without ws-admit'
+done
+STREAMWEB_ADMITTED=/ws/stream/ REQUEST_URI="/ws/labels/a?token=$admin" "$build/ws-labels" </dev/null >"$work/adm.out" 2>&1
+expect_match "... and so does one admitted for another endpoint" "$(cat "$work/adm.out")" 'started without ws-admit'
 
 viewer=$(token bob viewer '["other"]')
 r=$(wsclient -T 5000 "$WSBASE/ws/labels/other?token=$viewer" recv:1)

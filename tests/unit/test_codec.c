@@ -732,6 +732,19 @@ static void test_qp_first_of_duplicates(void)
     check_qp("&&token=x&", "token", "x");
 }
 
+static void test_bearer_token(void)
+{
+    CHECK_STR(bearer_token("Bearer x"), "x");
+    CHECK_STR(bearer_token("bearer x"), "x");
+    CHECK_STR(bearer_token("BEARER abc.def.ghi"), "abc.def.ghi");
+    CHECK(bearer_token("Basic x") == NULL, "Basic accepted");
+    CHECK(bearer_token("Bearer ") == NULL, "empty token accepted");
+    CHECK(bearer_token("Bearer") == NULL, "bare Bearer accepted");
+    CHECK(bearer_token("Bearerx") == NULL, "Bearerx accepted");
+    CHECK(bearer_token("") == NULL, "empty header accepted");
+    CHECK(bearer_token(NULL) == NULL, "NULL header accepted");
+}
+
 int main(void)
 {
     test_b64_rfc4648_vectors();
@@ -789,5 +802,6 @@ int main(void)
     test_qp_empty_value();
     test_qp_encoded_value();
     test_qp_first_of_duplicates();
+    test_bearer_token();
     return test_report("codec");
 }

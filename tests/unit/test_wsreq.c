@@ -1,5 +1,6 @@
-/* test_wsreq: the one decision on a WebSocket upgrade (routes, path, token,
- * sites, WS_VIEWER_AUTH, Redis away) that authorize.fcgi and the ws programs share. */
+/* test_wsreq: a WebSocket request's route, and the one decision on it
+ * (admit: path, token, sites, WS_VIEWER_AUTH, Redis away) that
+ * authorize.fcgi and ws-admit share. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "harness.h"
 #include "log.h"
 #include "mint.h"
+#include "admit.h"
 #include "wsreq.h"
 
 #define SECRET "wsreq-secret"
@@ -22,18 +24,17 @@ static char *token(const char *subject, long exp_offset, const char *extra)
 }
 
 /* One decision on uri for the endpoint the route table names. */
-static enum wsreq_verdict judge(const config *cfg, store *s, const char *uri, const char *auth, char *why,
+static enum admit_verdict judge(const config *cfg, store *s, const char *uri, const char *auth, char *why,
                                 size_t whylen)
 {
     const wsreq_endpoint *ep = wsreq_route(uri);
     wsreq r;
     if (!ep) {
         snprintf(why, whylen, "no route");
-        return WSREQ_BAD_PATH;
+        return ADMIT_BAD_PATH;
     }
     wsreq_init(&r, NULL, "127.0.0.1");
-    enum wsreq_verdict v = wsreq_judge(&r, uri, auth, ep->prefix, ep->nparams, cfg, s,
-                                       wsreq_token_required(ep, cfg), why, whylen);
+    enum admit_verdict v = admit_judge(&r, uri, auth, ep, cfg, s, why, whylen);
     wsreq_free(&r);
     return v;
 }
@@ -63,19 +64,19 @@ static void test_tokens(const config *cfg, store *s)
                            EVP_sha512(), SECRET);
     char *none = mint_raw("{\"alg\":\"none\",\"typ\":\"JWT\"}", "{\"username\": \"a\", \"exp\": 9999999999}", NULL, "");
 
-    CHECK(judge(cfg, s, "/ws/frames", NULL, why, sizeof why) == WSREQ_REFUSED, "frames without a token");
+    CHECK(judge(cfg, s, "/ws/frames", NULL, why, sizeof why) == ADMIT_REFUSED, "frames without a token");
     CHECK_STR(why, "Not authenticated");
     snprintf(auth, sizeof auth, "Bearer %s", admin);
-    CHECK(judge(cfg, s, "/ws/frames", auth, why, sizeof why) == WSREQ_OK, "Authorization header: %s", why);
+    CHECK(judge(cfg, s, "/ws/frames", auth, why, sizeof why) == ADMIT_OK, "Authorization header: %s", why);
     snprintf(uri, sizeof uri, "/ws/frames?x=1&token=%s", admin);
-    CHECK(judge(cfg, s, uri, NULL, why, sizeof why) == WSREQ_OK, "?token=: %s", why);
-    CHECK(judge(cfg, s, "/ws/frames?token=bad", auth, why, sizeof why) == WSREQ_OK, "the header wins over the query");
+    CHECK(judge(cfg, s, uri, NULL, why, sizeof why) == ADMIT_OK, "?token=: %s", why);
+    CHECK(judge(cfg, s, "/ws/frames?token=bad", auth, why, sizeof why) == ADMIT_OK, "the header wins over the query");
     const char *bad[] = { expired, refresh, nobody, future, wrong, hs512, none, "garbage" };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         snprintf(uri, sizeof uri, "/ws/stream/a/b?token=%s", bad[i]);
-        CHECK(judge(cfg, s, uri, NULL, why, sizeof why) == WSREQ_REFUSED && why[0], "bad token %zu refused", i);
+        CHECK(judge(cfg, s, uri, NULL, why, sizeof why) == ADMIT_REFUSED && why[0], "bad token %zu refused", i);
         snprintf(auth, sizeof auth, "Bearer %s", bad[i]);
-        CHECK(judge(cfg, s, "/ws/frames", auth, why, sizeof why) == WSREQ_REFUSED, "bad token %zu in the header", i);
+        CHECK(judge(cfg, s, "/ws/frames", auth, why, sizeof why) == ADMIT_REFUSED, "bad token %zu in the header", i);
     }
     free(admin);
     free(expired);
@@ -92,15 +93,15 @@ static void test_paths_and_sites(const config *cfg, store *s)
     char why[300], uri[1024];
     char *viewer = token("{\"username\": \"v\", \"role\": \"viewer\", \"sites\": [\"site A\"]}", 600, "");
     snprintf(uri, sizeof uri, "/ws/labels/site%%20A?token=%s", viewer);
-    CHECK(judge(cfg, s, uri, NULL, why, sizeof why) == WSREQ_OK, "a label of the viewer's sites: %s", why);
+    CHECK(judge(cfg, s, uri, NULL, why, sizeof why) == ADMIT_OK, "a label of the viewer's sites: %s", why);
     snprintf(uri, sizeof uri, "/ws/stream/other/cam?token=%s", viewer);
-    CHECK(judge(cfg, s, uri, NULL, why, sizeof why) == WSREQ_REFUSED, "a label outside them");
+    CHECK(judge(cfg, s, uri, NULL, why, sizeof why) == ADMIT_REFUSED, "a label outside them");
     CHECK_STR(why, "No keys found for label 'other'");
     snprintf(uri, sizeof uri, "/ws/labels/a%%2Fb?token=%s", viewer);
-    CHECK(judge(cfg, s, uri, NULL, why, sizeof why) == WSREQ_BAD_PATH, "an encoded slash");
+    CHECK(judge(cfg, s, uri, NULL, why, sizeof why) == ADMIT_BAD_PATH, "an encoded slash");
     CHECK_STR(why, "Invalid label: must not contain '/'");
-    CHECK(judge(cfg, s, "/ws/stream/a", NULL, why, sizeof why) == WSREQ_BAD_PATH, "/ws/stream without a key");
-    CHECK(judge(cfg, s, "/ws/labels/%FF", NULL, why, sizeof why) == WSREQ_BAD_PATH, "not UTF-8");
+    CHECK(judge(cfg, s, "/ws/stream/a", NULL, why, sizeof why) == ADMIT_BAD_PATH, "/ws/stream without a key");
+    CHECK(judge(cfg, s, "/ws/labels/%FF", NULL, why, sizeof why) == ADMIT_BAD_PATH, "not UTF-8");
     free(viewer);
 }
 
@@ -109,10 +110,10 @@ static void test_public_viewers(config cfg, store *s)
 {
     char why[300];
     cfg.ws_viewer_auth = false;
-    CHECK(judge(&cfg, s, "/ws/labels/a", NULL, why, sizeof why) == WSREQ_OK, "public /ws/labels");
-    CHECK(judge(&cfg, s, "/ws/stream/a/b", NULL, why, sizeof why) == WSREQ_OK, "public /ws/stream");
-    CHECK(judge(&cfg, s, "/ws/labels/a?token=bad", NULL, why, sizeof why) == WSREQ_REFUSED, "a bad token presented");
-    CHECK(judge(&cfg, s, "/ws/frames", NULL, why, sizeof why) == WSREQ_REFUSED, "uploads still need a token");
+    CHECK(judge(&cfg, s, "/ws/labels/a", NULL, why, sizeof why) == ADMIT_OK, "public /ws/labels");
+    CHECK(judge(&cfg, s, "/ws/stream/a/b", NULL, why, sizeof why) == ADMIT_OK, "public /ws/stream");
+    CHECK(judge(&cfg, s, "/ws/labels/a?token=bad", NULL, why, sizeof why) == ADMIT_REFUSED, "a bad token presented");
+    CHECK(judge(&cfg, s, "/ws/frames", NULL, why, sizeof why) == ADMIT_REFUSED, "uploads still need a token");
 }
 
 /* JWT_REQUIRE_ACTIVE_JTI with Redis away: unavailable (503), not refused (401). */
@@ -123,7 +124,7 @@ static void test_redis_away(config cfg)
     char *tok = token("{\"username\": \"a\", \"role\": \"admin\", \"jti\": \"j\"}", 600, ", \"jti\": \"j\"");
     cfg.jwt_require_active_jti = true;
     snprintf(auth, sizeof auth, "Bearer %s", tok);
-    CHECK(judge(&cfg, away, "/ws/frames", auth, why, sizeof why) == WSREQ_UNAVAILABLE, "Redis away: %s", why);
+    CHECK(judge(&cfg, away, "/ws/frames", auth, why, sizeof why) == ADMIT_UNAVAILABLE, "Redis away: %s", why);
     CHECK(strncmp(why, "Failed to verify token", 22) == 0, "why: %s", why);
     free(tok);
     store_free(away);
