@@ -30,16 +30,18 @@ enum { EX_OK, EX_USAGE, EX_CONNECT, EX_TIMEOUT, EX_NOCLOSE, EX_PROTOCOL, EX_EARL
 enum { OP_CONT, OP_TEXT, OP_BIN, OP_CLOSE = 8, OP_PING, OP_PONG };
 
 static const char USAGE[] =
-    "usage: wsclient [-H 'Name: value']... [-T ms] [-o dir] [-q] [-t] ws://host[:port][/path]\n"
+    "usage: wsclient [-H 'Name: value']... [-T ms] [-o dir] [-q] [-t] [-P] ws://host[:port][/path]\n"
     "actions: text:STRING textfile:PATH bin:PATH binfiles:DIR recv:N recvall sendwait:DIR\n"
-    "         sleep:MS expectclose:MS close   (DIR: regular files, no dot files, name order)\n"
+    "         sleep:MS idle:MS expectclose:MS close   (DIR: regular files, no dot files, name order)\n"
+    "         (sleep: reads nothing; idle: receives, answering pings, for MS, closed or not)\n"
     "output:  [usec ]TEXT <len> <payload> | [usec ]BINARY <len> <sha256> <header|payload|->[ IMG <len>\n"
     "         <sha256>] | CLOSED <code>[ <reason>]; at exit SUMMARY received= text= binary= bytes=\n"
+    "-P:      never answer a ping (a peer that is gone but sent no FIN)\n"
     "exit:    0 ok, 1 usage/local file, 2 CONNECT/HANDSHAKE, 3 TIMEOUT, 4 NOCLOSE, 5 PROTOCOL,\n"
     "         6 INCOMPLETE (server closed during recv:N/sendwait) or SEND (write failed)\n";
 
 static struct {
-    int fd, quiet, stamp;
+    int fd, quiet, stamp, no_pong;
     int64_t deadline;               /* CLOCK_MONOTONIC ms */
     const char *outdir;
     int rd_eof, closed;             /* nothing more will come in; connection over, fd closed */
@@ -320,7 +322,7 @@ static int control(const struct frame *f)
     if (f->op == OP_PONG) return 0;
     memcpy(p, f->data, n);
     if (f->op == OP_PING) {
-        send_frame(OP_PONG, b, n);      /* best effort: a failure is kept in send_err */
+        if (!g.no_pong) send_frame(OP_PONG, b, n);  /* best effort: a failure is kept in send_err */
         return 0;
     }
     int code = n >= 2 ? p[0] << 8 | p[1] : 1005;
@@ -434,6 +436,12 @@ static void sleep_ms(long ms)
     if (until > g.deadline) fail(EX_TIMEOUT, "TIMEOUT");
 }
 
+static void idle(long ms)
+{
+    int64_t until = now_ms() + ms;
+    while (next_message(until) == 1) {}
+}
+
 static void expect_close(long ms)
 {
     int64_t until = now_ms() + ms;
@@ -456,9 +464,9 @@ static void close_action(void)
 }
 
 static const char *const ACTIONS[] = { "text:", "textfile:", "bin:", "binfiles:", "recv:",
-    "recvall", "sendwait:", "sleep:", "expectclose:", "close" };
-enum { A_TEXT, A_TEXTFILE, A_BIN, A_BINFILES, A_RECV, A_RECVALL, A_SENDWAIT, A_SLEEP, A_EXPECT,
-       A_CLOSE, A_COUNT };
+    "recvall", "sendwait:", "sleep:", "idle:", "expectclose:", "close" };
+enum { A_TEXT, A_TEXTFILE, A_BIN, A_BINFILES, A_RECV, A_RECVALL, A_SENDWAIT, A_SLEEP, A_IDLE,
+       A_EXPECT, A_CLOSE, A_COUNT };
 
 /* Finds the action and its argument; exits on a bad one, so typos fail before connecting. */
 static int action_kind(const char *a, const char **arg)
@@ -467,7 +475,7 @@ static int action_kind(const char *a, const char **arg)
         size_t n = strlen(ACTIONS[k]);
         if (ACTIONS[k][n - 1] == ':' ? strncmp(a, ACTIONS[k], n) : strcmp(a, ACTIONS[k])) continue;
         *arg = a + n;
-        if (k == A_RECV || k == A_SLEEP || k == A_EXPECT) number(*arg, "bad number in action");
+        if (k == A_RECV || k == A_SLEEP || k == A_IDLE || k == A_EXPECT) number(*arg, "bad number in action");
         return k;
     }
     usage("unknown action");
@@ -491,6 +499,7 @@ static void run_action(const char *a)
     case A_RECVALL: while (next_message(FOREVER) == 1) {} break;
     case A_SENDWAIT: send_dir(arg, 1); break;
     case A_SLEEP: sleep_ms(number(arg, "")); break;
+    case A_IDLE: idle(number(arg, "")); break;
     case A_EXPECT: expect_close(number(arg, "")); break;
     case A_CLOSE: close_action(); break;
     }
@@ -623,7 +632,7 @@ int main(int argc, char **argv)
     int nh = 0, c;
     long timeout = 10000;
     setvbuf(stdout, NULL, _IOLBF, 0);   /* scripts may watch lines while we run */
-    while ((c = getopt(argc, argv, "+H:T:o:qt")) != -1) {
+    while ((c = getopt(argc, argv, "+H:T:o:qtP")) != -1) {
         switch (c) {
         case 'H':
             if (!strchr(optarg, ':') || strpbrk(optarg, "\r\n")) usage("bad -H header");
@@ -633,6 +642,7 @@ int main(int argc, char **argv)
         case 'o': g.outdir = optarg; break;
         case 'q': g.quiet = 1; break;
         case 't': g.stamp = 1; break;
+        case 'P': g.no_pong = 1; break;
         default: usage("bad option");
         }
     }
