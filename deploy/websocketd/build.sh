@@ -26,7 +26,9 @@ say() { echo "websocketd build: $*" >&2; }
 stock=0
 if [ "${1:-}" = --stock ]; then stock=1; shift; fi
 top=$(cd "$here/../.." && pwd)
-out=${1:-$top/build/websocketd$([ "$stock" = 1 ] && echo -stock)}
+suffix=
+[ "$stock" = 0 ] || suffix=-stock
+out=${1:-$top/build/websocketd$suffix}
 mkdir -p "$(dirname "$out")"
 out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 cache=$(dirname "$out")/websocketd.work
@@ -64,7 +66,8 @@ flock -u 9
 
 # The GOPATH dh-golang would set up: our source at its import path, Debian's Go
 # libraries (gorilla/websocket) from /usr/share/gocode.
-kind=$([ "$stock" = 1 ] && echo stock || echo patched)
+kind=patched
+[ "$stock" = 0 ] || kind=stock
 work=$cache/$kind
 rm -rf "$work"
 mkdir -p "$work/gopath/src/$(dirname "$GOPKG")"
