@@ -62,7 +62,7 @@ sleep 0.5
 watched="$(ws_procs labels) $(cat "$work/stack/ws-labels.pid")"
 push40() { xpub 127.0.0.1 "$redis_port" "$(stream_key stall cam)" 100 10 "$work/fat" >/dev/null; sleep 0.5; }
 start=$(rss_kb $watched)
-push40  # fills what is bounded: the pipe, websocketd's per-connection buffer (10 MiB at most)
+push40  # fills what is bounded: the pipe, the message websocketd has in flight
 warm=$(rss_kb $watched)
 push40; push40
 grown=$(( $(rss_kb $watched) - warm ))
