@@ -37,11 +37,15 @@ CGI_BIN   := $(BUILD)/labels.fcgi $(BUILD)/frames.fcgi $(BUILD)/status.fcgi $(BU
 WS_BIN    := $(patsubst ws/%.c,$(BUILD)/ws-%,$(wildcard ws/*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 TOOL_BIN  := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+# websocketd: Debian's source package plus our patch series (deploy/websocketd/), one
+# build per clean tree. Always under build/: it is Go, the same for every BUILD/SAN.
+WSD       := build/websocketd
+WSD_PATCH := $(sort $(wildcard deploy/websocketd/patches/*.patch))
 
-.PHONY: all tests deps browser-deps run test test-asan test-valgrind fuzz prove bench clean
+.PHONY: all tests deps browser-deps run test test-asan test-valgrind fuzz prove bench clean websocketd-stock
 # Keep intermediate objects, so a rebuild relinks only what changed.
 .SECONDARY:
-all: $(LIB) $(CGI_BIN) $(WS_BIN) $(TOOL_BIN)
+all: $(LIB) $(CGI_BIN) $(WS_BIN) $(TOOL_BIN) $(WSD)
 
 tests: all $(UNIT_BIN)
 
@@ -75,6 +79,17 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(SW_LIBS) -lm -o $@
+
+# The directory too: removing a patch changes its time, not any remaining patch's.
+$(WSD): deploy/websocketd/build.sh $(wildcard deploy/websocketd/patches) $(WSD_PATCH)
+	@$(if $(Q),echo "  GO      $@ ($(words $(WSD_PATCH)) patches)")
+	$(Q)deploy/websocketd/build.sh $@
+
+# The unpatched source, built the same way: what the patches are measured against.
+websocketd-stock: build/websocketd-stock
+build/websocketd-stock: deploy/websocketd/build.sh
+	@$(if $(Q),echo "  GO      $@ (no patches)")
+	$(Q)deploy/websocketd/build.sh --stock $@
 
 # The two commands of the README: each installs what is missing first, then
 # re-enters make so pkg-config sees the freshly installed libraries.
@@ -128,6 +143,6 @@ bench: deps
 	@tests/bench/run.sh
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -16,6 +16,14 @@ needs=(
   "pkg-config --exists fcgi ; libfcgi-dev"
   "command -v spawn-fcgi ; spawn-fcgi"
   "command -v websocketd ; websocketd"
+  # websocketd is built from Debian's source (deploy/websocketd/build.sh); the stock
+  # binary above stays for WEBSOCKETD=/usr/bin/websocketd and the stdio-contract test.
+  "command -v go ; golang-go"
+  "test -d /usr/share/gocode/src/github.com/gorilla/websocket ; golang-github-gorilla-websocket-dev"
+  "command -v dpkg-source ; dpkg-dev"
+  "command -v patch ; patch"
+  "command -v xz ; xz-utils"
+  "test -s /usr/share/keyrings/debian-archive-keyring.gpg ; debian-archive-keyring"
   "command -v nginx || test -x /usr/sbin/nginx ; nginx"
   "command -v lighttpd || test -x /usr/sbin/lighttpd ; lighttpd"
   "command -v redis-server ; redis-server"

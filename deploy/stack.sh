@@ -11,6 +11,10 @@
 #   STACK_DIR       state directory (a new temporary one, removed at exit)
 #   FCGI_WORKERS    workers per FastCGI responder (2)
 #   WS_MAXFORKS     connections per WebSocket endpoint (512)
+#   WEBSOCKETD      the websocketd binary (the patched build, build/websocketd);
+#                   WEBSOCKETD=/usr/bin/websocketd runs Debian's stock 0.4.1
+#   WS_PING_INTERVAL_SECONDS  websocketd --pinginterval (patched build only; its
+#                   default is 20, 0 turns pings off)
 #   STACK_USER      run the FastCGI workers, websocketd and the ws programs as
 #                   this user (as the systemd units do), when started as root
 #   METRICS_FILE    the shared metrics file (STACK_DIR/shm/metrics)
@@ -24,6 +28,13 @@ server=${STACK_SERVER:-nginx}
 export PORT=${PORT:-8000}
 workers=${FCGI_WORKERS:-2}
 maxforks=${WS_MAXFORKS:-512}
+# The patched build (deploy/websocketd/build.sh); a BUILD other than build/ (e.g.
+# build-asan) has none of its own: websocketd is not compiled with sanitizers.
+wsd=${WEBSOCKETD:-}
+if [ -z "$wsd" ]; then
+  wsd=$bin/websocketd
+  [ -x "$wsd" ] || wsd=$top/build/websocketd
+fi
 dir=${STACK_DIR:-}
 own_dir=0
 if [ -z "$dir" ]; then dir=$(mktemp -d /tmp/streamweb.XXXXXX); own_dir=1; fi
@@ -89,12 +100,14 @@ passenv+=",JWT_REQUIRE_ACTIVE_JTI,STREAM_MAXLEN,MAX_FRAME_BYTES,CORS_ALLOW_ORIGI
 passenv+=",TRUSTED_PROXIES,PULL_WAIT_MS,WS_IDLE_TIMEOUT_SECONDS,WS_MAX_SESSION_SECONDS,WS_VIEWER_AUTH,LOG_LEVEL"
 passenv+=",METRICS_FILE,METRICS_ALLOW,ASAN_OPTIONS,UBSAN_OPTIONS"
 
+# websocketd logs (its own lines and the program's stderr) go to stdout.
 start_ws() { # start_ws NAME PORT MODE-FLAGS...
   local name=$1 port=$2; shift 2
   [ -x "$bin/ws-$name" ] || return 0
   ${run_user:+setpriv --reuid="$run_user" --regid="$run_group" --init-groups --} \
-    "${WEBSOCKETD:-websocketd}" --address=127.0.0.1 --port="$port" --maxforks="$maxforks" --passenv="$passenv" \
-    --loglevel=error ${WS_ORIGIN:+--origin="$WS_ORIGIN"} "$@" "$bin/ws-admit" "$bin/ws-$name" 2>>"$dir/ws-$name.log" &
+    "$wsd" --address=127.0.0.1 --port="$port" --maxforks="$maxforks" --passenv="$passenv" \
+    --loglevel=error ${WS_ORIGIN:+--origin="$WS_ORIGIN"} "${ws_flags[@]}" "$@" "$bin/ws-admit" "$bin/ws-$name" \
+    >>"$dir/ws-$name.log" 2>&1 &
   pids+=($!)
   echo $! >"$dir/ws-$name.pid"
 }
@@ -143,6 +156,15 @@ tune_pipes() {
 }
 
 port_free "$PORT" || { log "port $PORT is in use; set PORT"; exit 1; }
+[ -x "$wsd" ] || { log "no websocketd at $wsd: run make (or set WEBSOCKETD)"; exit 1; }
+# Flags only the patched build has are passed only when asked for, so the stock
+# binary runs the same stack (WEBSOCKETD=/usr/bin/websocketd).
+ws_flags=()
+if [ -n "${WS_PING_INTERVAL_SECONDS:-}" ]; then
+  [[ $("$wsd" --help 2>&1) == *--pinginterval* ]] ||
+    { log "WS_PING_INTERVAL_SECONDS: $wsd has no --pinginterval (only the patched build does)"; exit 1; }
+  ws_flags+=(--pinginterval="$WS_PING_INTERVAL_SECONDS")
+fi
 run_user=${STACK_USER:-} run_group=
 if [ -n "$run_user" ]; then
   run_group=$(id -gn "$run_user") || { log "STACK_USER: no user $run_user"; exit 1; }

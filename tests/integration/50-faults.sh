@@ -88,7 +88,7 @@ settled_rss() {
 }
 push40() { xpub 127.0.0.1 "$redis_port" "$(stream_key stall cam)" 100 10 "$work/fat" >/dev/null; }
 start=$(settled_rss $watched)
-push40  # fills what is bounded: the pipe, websocketd's per-connection buffer (10 MiB at most)
+push40  # fills what is bounded: the pipe, the message websocketd has in flight
 warm=$(settled_rss $watched)
 push40; push40
 grown=$(( $(settled_rss $watched) - warm ))

@@ -30,19 +30,21 @@ enum { EX_OK, EX_USAGE, EX_CONNECT, EX_TIMEOUT, EX_NOCLOSE, EX_PROTOCOL, EX_EARL
 enum { OP_CONT, OP_TEXT, OP_BIN, OP_CLOSE = 8, OP_PING, OP_PONG };
 
 static const char USAGE[] =
-    "usage: wsclient [-H 'Name: value']... [-T ms] [-o dir] [-q] [-t] ws://host[:port][/path]\n"
+    "usage: wsclient [-H 'Name: value']... [-T ms] [-o dir] [-q] [-t] [-P] ws://host[:port][/path]\n"
     "actions: text:STRING textfile:PATH bin:PATH binfiles:DIR recv:N recvall sendwait:DIR\n"
-    "         sleep:MS waitfor:PATH (until PATH exists) expectclose:MS close\n"
-    "         (DIR: regular files, no dot files, name order)\n"
+    "         sleep:MS idle:MS waitfor:PATH expectclose:MS close\n"
+    "         (DIR: regular files, no dot files, name order; sleep: reads nothing; idle: receives,\n"
+    "         answering pings, for MS, closed or not; waitfor: until PATH exists)\n"
     "output:  [usec ]TEXT <len> <payload> | [usec ]BINARY <len> <sha256> <header|payload|->[ IMG <len>\n"
     "         <sha256>] | CLOSED <code>[ <reason>]; at exit SUMMARY received= text= binary= bytes=\n"
     "         refused upgrade: HANDSHAKE <code> <status line>, HEADER <name>: <value> per header,\n"
     "         BODY <len> <body> (Content-Length bytes; unprintable bytes as ?)\n"
+    "-P:      never answer a ping (a peer that is gone but sent no FIN)\n"
     "exit:    0 ok, 1 usage/local file, 2 CONNECT/HANDSHAKE, 3 TIMEOUT, 4 NOCLOSE, 5 PROTOCOL,\n"
     "         6 INCOMPLETE (server closed during recv:N/sendwait) or SEND (write failed)\n";
 
 static struct {
-    int fd, quiet, stamp;
+    int fd, quiet, stamp, no_pong;
     int64_t deadline;               /* CLOCK_MONOTONIC ms */
     const char *outdir;
     int rd_eof, closed;             /* nothing more will come in; connection over, fd closed */
@@ -323,7 +325,7 @@ static int control(const struct frame *f)
     if (f->op == OP_PONG) return 0;
     memcpy(p, f->data, n);
     if (f->op == OP_PING) {
-        send_frame(OP_PONG, b, n);      /* best effort: a failure is kept in send_err */
+        if (!g.no_pong) send_frame(OP_PONG, b, n);  /* best effort: a failure is kept in send_err */
         return 0;
     }
     int code = n >= 2 ? p[0] << 8 | p[1] : 1005;
@@ -445,6 +447,12 @@ static void wait_for_file(const char *path)
     while (stat(path, &st) != 0) sleep_ms(20);
 }
 
+static void idle(long ms)
+{
+    int64_t until = now_ms() + ms;
+    while (next_message(until) == 1) {}
+}
+
 static void expect_close(long ms)
 {
     int64_t until = now_ms() + ms;
@@ -467,8 +475,8 @@ static void close_action(void)
 }
 
 static const char *const ACTIONS[] = { "text:", "textfile:", "bin:", "binfiles:", "recv:",
-    "recvall", "sendwait:", "sleep:", "waitfor:", "expectclose:", "close" };
-enum { A_TEXT, A_TEXTFILE, A_BIN, A_BINFILES, A_RECV, A_RECVALL, A_SENDWAIT, A_SLEEP, A_WAITFOR,
+    "recvall", "sendwait:", "sleep:", "idle:", "waitfor:", "expectclose:", "close" };
+enum { A_TEXT, A_TEXTFILE, A_BIN, A_BINFILES, A_RECV, A_RECVALL, A_SENDWAIT, A_SLEEP, A_IDLE, A_WAITFOR,
        A_EXPECT, A_CLOSE, A_COUNT };
 
 /* Finds the action and its argument; exits on a bad one, so typos fail before connecting. */
@@ -478,7 +486,7 @@ static int action_kind(const char *a, const char **arg)
         size_t n = strlen(ACTIONS[k]);
         if (ACTIONS[k][n - 1] == ':' ? strncmp(a, ACTIONS[k], n) : strcmp(a, ACTIONS[k])) continue;
         *arg = a + n;
-        if (k == A_RECV || k == A_SLEEP || k == A_EXPECT) number(*arg, "bad number in action");
+        if (k == A_RECV || k == A_SLEEP || k == A_IDLE || k == A_EXPECT) number(*arg, "bad number in action");
         return k;
     }
     usage("unknown action");
@@ -503,6 +511,7 @@ static void run_action(const char *a)
     case A_SENDWAIT: send_dir(arg, 1); break;
     case A_SLEEP: sleep_ms(number(arg, "")); break;
     case A_WAITFOR: wait_for_file(arg); break;
+    case A_IDLE: idle(number(arg, "")); break;
     case A_EXPECT: expect_close(number(arg, "")); break;
     case A_CLOSE: close_action(); break;
     }
@@ -665,7 +674,7 @@ int main(int argc, char **argv)
     int nh = 0, c;
     long timeout = 10000;
     setvbuf(stdout, NULL, _IOLBF, 0);   /* scripts may watch lines while we run */
-    while ((c = getopt(argc, argv, "+H:T:o:qt")) != -1) {
+    while ((c = getopt(argc, argv, "+H:T:o:qtP")) != -1) {
         switch (c) {
         case 'H':
             if (!strchr(optarg, ':') || strpbrk(optarg, "\r\n")) usage("bad -H header");
@@ -675,6 +684,7 @@ int main(int argc, char **argv)
         case 'o': g.outdir = optarg; break;
         case 'q': g.quiet = 1; break;
         case 't': g.stamp = 1; break;
+        case 'P': g.no_pong = 1; break;
         default: usage("bad option");
         }
     }

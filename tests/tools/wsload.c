@@ -55,6 +55,7 @@ static const char USAGE[] =
     "  -C          churn: a viewer closes after its first message and a new one connects in its\n"
     "              place at once (-n such loops in parallel, for -d seconds); adds cycles,\n"
     "              cycle_rate (first messages per second) and conn_first_* (connect to first msg)\n"
+    "  -l MS       with -C: a viewer stays MS after its first message, then closes (0)\n"
     "  -j          print the summary as one JSON object\n"
     "frame bytes:  seq (8, BE) | XADD time usec (8, BE) | stream index (4, BE) | random | SHA-256\n"
     "summary:      msgs/bytes/latency count live frames; the first frame per viewer and stream\n"
@@ -70,7 +71,7 @@ static const char USAGE[] =
 #include "toolkit.h"
 
 static struct {
-    long viewers, rate, seconds, stalled, streams, fps, bytes;
+    long viewers, rate, seconds, stalled, streams, fps, bytes, linger;
     int json, nh, churn;
     char **hdrs;
     const char *redis, *label;
@@ -97,6 +98,7 @@ struct conn {
     uint32_t events;                /* what epoll watches for this fd now */
     int64_t deadline;               /* CLOCK_MONOTONIC ms by which the upgrade must be done */
     int64_t last;                   /* CLOCK_MONOTONIC ms of the last message, 0 = none yet */
+    int64_t leave_at;               /* -C -l: CLOCK_MONOTONIC ms at which it closes, 0 = none */
     uint64_t opened;                /* CLOCK_MONOTONIC us of the upgrade */
     uint64_t started;               /* CLOCK_MONOTONIC us of connect() */
     char accept[32];                /* the Sec-WebSocket-Accept we expect */
@@ -489,7 +491,8 @@ static void on_message(struct conn *c, const unsigned char *p, size_t n)
         if (opt.churn) {
             add_sample(&st.conn_first, now_us(CLOCK_MONOTONIC), c->started);
             st.cycles++;
-            c->recycle = 1;
+            if (opt.linger) c->leave_at = mono_ms() + opt.linger;
+            else c->recycle = 1;
         }
     }
     c->last = mono_ms();
@@ -604,7 +607,7 @@ static void recycle(struct conn *c)
 {
     static const unsigned char normal[2] = { 0x03, 0xe8 };     /* 1000 */
     if (send_frame(c, OP_CLOSE, normal, sizeof normal) == 0) drop(c, NULL);
-    c->recycle = 0, c->last = 0;
+    c->recycle = 0, c->last = 0, c->leave_at = 0;
     memset(c->next, 0, sizeof c->next);
     if (mono_ms() < churn_until) launch(c);
 }
@@ -812,7 +815,7 @@ static void parse_args(int argc, char **argv)
 {
     int c;
     opt.hdrs = xcalloc((size_t)argc, sizeof *opt.hdrs);
-    while ((c = getopt(argc, argv, "n:r:d:H:x:P:s:f:b:L:jC")) != -1) {
+    while ((c = getopt(argc, argv, "n:r:d:H:x:P:s:f:b:L:jCl:")) != -1) {
         switch (c) {
         case 'n': opt.viewers = number(optarg, "bad -n", 0, 2000); break;
         case 'r': opt.rate = number(optarg, "bad -r", 1, 1000000); break;
@@ -829,6 +832,7 @@ static void parse_args(int argc, char **argv)
         case 'L': opt.label = optarg; break;
         case 'j': opt.json = 1; break;
         case 'C': opt.churn = 1; break;
+        case 'l': opt.linger = number(optarg, "bad -l", 0, 3600000); break;
         default: usage("bad option");
         }
     }
@@ -874,6 +878,15 @@ static void expire_handshakes(int64_t now)
     }
 }
 
+/* -C -l: viewers whose stay is over close and make room for new ones. */
+static void leave_due(int64_t now)
+{
+    for (long i = 0; i < opt.viewers; i++) {
+        struct conn *c = &conns[i];
+        if (c->leave_at && now >= c->leave_at && c->state == ST_OPEN) recycle(c);
+    }
+}
+
 static void dispatch(int timeout)
 {
     struct epoll_event evs[256];
@@ -897,7 +910,7 @@ static double run(void)
             conns[launched].stalled = launched < opt.stalled;
             launch(&conns[launched++]);
         }
-        if (now - swept >= 100) expire_handshakes(swept = now);
+        if (now - swept >= 100) expire_handshakes(swept = now), leave_due(now);
         if (!end && launched == opt.viewers && (!pending || opt.churn)) end = now + opt.seconds * 1000;
         if (opt.churn && end) churn_until = end;
         if (end && (now >= end || (!open_now && !pending && opt.viewers))) break;  /* nobody left */
