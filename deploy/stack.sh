@@ -110,6 +110,9 @@ start_ws() { # start_ws NAME PORT MODE-FLAGS...
     >>"$dir/ws-$name.log" 2>&1 &
   pids+=($!)
   echo $! >"$dir/ws-$name.pid"
+  # Ready only once it listens: the web server would answer 502 meanwhile.
+  wait_until 10 bash -c "(: </dev/tcp/127.0.0.1/$port)" ||
+    { log "websocketd for ws-$name did not start (see $dir/ws-$name.log)"; exit 1; }
 }
 
 # The web server's workers (nginx's run as nobody when started as root) must
