@@ -152,7 +152,9 @@ static int ensure_connected(store *s)
         return -1;
     }
     redisSetTimeout(s->ctx, tv);
-    redisEnableKeepAlive(s->ctx);
+    /* TCP only: on a unix socket it fails, and hiredis then fails every command. */
+    if (!s->url.path[0])
+        redisEnableKeepAlive(s->ctx);
     if (handshake(s) < 0)
         return -1;
     metrics_redis(MX_REDIS_CONNECT);
@@ -427,9 +429,7 @@ static int learn_clock(store *s)
     return ok ? 0 : -1;
 }
 
-/* Written at most STORE_FRESH_MS ago? An id is "<ms>-<seq>" in Redis's time
- * (one that is not, set by a producer, counts as old: the newest is fetched). */
-static int is_fresh(const store *s, const frame_entry *e)
+int store_entry_fresh(const store *s, const frame_entry *e)
 {
     long long ms = 0;
     for (size_t i = 0; i < e->id_len && e->id[i] >= '0' && e->id[i] <= '9' && ms < (1LL << 50); i++)
@@ -444,7 +444,7 @@ static int pass_item(store *s, const resp_node *item, store_news_fn each, void *
     if (item->type != RESP_ARRAY || item->n != 2 || !is_string(&item->child[0]) ||
         item->child[1].type != RESP_ARRAY || item->child[1].n != 1 || parse_entry(&item->child[1].child[0], &e) < 0)
         return 0; /* not a stream entry: skipped, as a reply of another shape */
-    return each(ctx, item->child[0].str, &e, is_fresh(s, &e)) < 0 ? -1 : 0;
+    return each(ctx, item->child[0].str, &e, store_entry_fresh(s, &e)) < 0 ? -1 : 0;
 }
 
 /* Passes every element of the reply that has arrived whole in s->in, and

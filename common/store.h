@@ -46,6 +46,10 @@ int store_newest(store *s, const char *rkey, const char *after_id, frame_entry *
  * it is read and dropped. */
 int store_xread_each(store *s, size_t n, char *const *keys, char *const *ids, int block_ms, int watch_fd,
                      int discard_input, store_news_fn each, void *ctx);
+/* Whether Redis wrote e at most STORE_FRESH_MS ago, by Redis's clock (learnt
+ * on the connection's first XREAD). An id is "<ms>-<seq>" in Redis's time; one
+ * that is not, set by a producer, counts as old. */
+int store_entry_fresh(const store *s, const frame_entry *e);
 /* Drops the connection (e.g. with a command still pending); the next command reconnects. */
 void store_disconnect(store *s);
 

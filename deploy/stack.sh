@@ -75,14 +75,16 @@ wait_until() { # wait_until SECONDS CMD...: polls CMD every 50 ms
   done
 }
 
+# A Redis of the stack's own: the programs reach it on a unix socket (cheaper
+# than loopback TCP for every frame a viewer gets); REDIS_PORT is for tools.
 start_redis() {
   if [ -n "${REDIS_URL:-}" ]; then return; fi
-  local port; port=$(free_port)
-  redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' --appendonly no \
-    --logfile "$dir/redis.log" &
+  REDIS_PORT=$(free_port)
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --unixsocket "$dir/redis.sock" --unixsocketperm 777 \
+    --dir "$dir" --save '' --appendonly no --logfile "$dir/redis.log" &
   pids+=($!)
-  export REDIS_URL="redis://127.0.0.1:$port/0"
-  wait_until 10 redis-cli -p "$port" ping || { log "redis did not start (see $dir/redis.log)"; exit 1; }
+  export REDIS_URL="unix://$dir/redis.sock"
+  wait_until 10 redis-cli -p "$REDIS_PORT" ping || { log "redis did not start (see $dir/redis.log)"; exit 1; }
 }
 
 start_fcgi() { # start_fcgi NAME: spawn-fcgi binds the socket, then becomes the
@@ -204,6 +206,7 @@ base="127.0.0.1:$PORT"
 cat >"$dir/stack.env" <<ENV
 PORT=$PORT
 REDIS_URL=$REDIS_URL
+REDIS_PORT=${REDIS_PORT:-}
 JWT_SECRET_KEY=$JWT_SECRET_KEY
 TOKEN=$token
 WS_LABELS_PORT=$WS_LABELS_PORT

@@ -23,7 +23,6 @@ typedef struct stream {
     char *rkey;
     char *name;       /* decoded stream key, sent as "key" */
     char last[64];    /* newest entry delivered; "" before the first */
-    char stale[64];   /* its next entry, too old to send: the newest is fetched */
 } stream;
 
 typedef struct viewer {
@@ -32,6 +31,7 @@ typedef struct viewer {
     const char *label;
     stream *streams;
     size_t n;
+    int behind;       /* fell behind: takes rounds of newest entries, not XREAD */
     int redis_down_reported;
 } viewer;
 
@@ -47,7 +47,7 @@ static void free_streams(viewer *v)
 }
 
 /* Re-reads the label's streams, keeping what was delivered per stream. New
- * streams start with nothing delivered: catch_up() sends their newest entry. */
+ * streams start with nothing delivered: newest_round() sends their newest entry. */
 static int rescan(viewer *v)
 {
     strlist rkeys, names;
@@ -105,40 +105,38 @@ static stream *find_stream(viewer *v, const char *rkey)
     return NULL;
 }
 
-/* A stream that fell behind skips to its newest entry instead of queueing.
- * -1 when the viewer is gone. */
-static int deliver_newest(viewer *v, stream *st)
+/* Each stream's newest entry not yet delivered, one XREVRANGE each (only_new:
+ * just the streams that have had none yet, so a new viewer gets one frame per
+ * camera at once; an XREAD from the start would bring the oldest first).
+ * A viewer that fell behind takes such rounds instead of waiting in XREAD,
+ * which would bring each stream's stale next entry first: every frame then
+ * crosses from Redis once, and the viewer skips what it cannot show. It has
+ * caught up once a round brings nothing, or nothing stale.
+ * -1 on a Redis failure, -2 when the viewer is gone. */
+static int newest_round(viewer *v, int only_new)
 {
-    frame_entry e;
-    int found = store_newest(v->s, st->rkey, st->last, &e);
-    int skipped = found > 0 && (e.id_len != strlen(st->stale) || memcmp(e.id, st->stale, e.id_len) != 0);
-    st->stale[0] = '\0';
-    if (skipped)
-        metrics_skipped(MX_EP_WS_LABELS);
-    return found > 0 ? send_entry(st, &e) : 0;
-}
-
-/* The newest entry of every stream that has had none delivered yet: one
- * XREVRANGE each, so a new viewer gets one frame per camera at once (an
- * XREAD from the start would bring the oldest entries first). -1 on a Redis
- * failure, -2 when the viewer is gone. */
-static int catch_up(viewer *v)
-{
+    int stale = 0;
     for (size_t i = 0; i < v->n; i++) {
         stream *st = &v->streams[i];
-        if (st->last[0])
+        if (only_new && st->last[0])
             continue;
         frame_entry e;
-        int found = store_newest(v->s, st->rkey, NULL, &e);
+        int found = store_newest(v->s, st->rkey, st->last[0] ? st->last : NULL, &e);
         if (found < 0)
             return -1;
-        if (found == 0) { /* emptied meanwhile: anything new is next */
+        if (found == 0 && !st->last[0]) /* emptied meanwhile: anything new is next */
             strcpy(st->last, "0-0");
+        if (found == 0)
             continue;
+        if (!only_new && !store_entry_fresh(v->s, &e)) {
+            stale = 1;
+            metrics_skipped(MX_EP_WS_LABELS);
         }
         if (send_entry(st, &e) < 0)
             return -2;
     }
+    if (!only_new)
+        v->behind = stale;
     return 0;
 }
 
@@ -157,15 +155,15 @@ static int redis_trouble(viewer *v)
     return poll(&in, 1, RETRY_MS) > 0 ? -1 : 0;
 }
 
-/* A stream's first new entry: sent if it is fresh; a viewer that fell behind
- * gets the stream's newest entry once the reply is in, and skips the rest. */
+/* A stream's first new entry: sent if it is fresh; a stale one means the
+ * viewer fell behind (see newest_round). */
 static int on_news(void *ctx, const char *rkey, const frame_entry *e, int fresh)
 {
-    stream *st = find_stream(ctx, rkey);
+    viewer *v = ctx;
+    stream *st = find_stream(v, rkey);
     if (st && fresh)
         return send_entry(st, e);
-    if (st)
-        snprintf(st->stale, sizeof st->stale, "%.*s", (int)e->id_len, e->id);
+    v->behind |= st != NULL;
     return 0;
 }
 
@@ -184,10 +182,7 @@ static int wait_and_deliver(viewer *v, int block_ms)
     if (rc != 0)
         return rc > 0 ? -1 : redis_trouble(v);
     v->redis_down_reported = 0;
-    for (size_t i = 0; i < v->n && rc == 0; i++)
-        if (v->streams[i].stale[0])
-            rc = deliver_newest(v, &v->streams[i]);
-    return rc;
+    return 0;
 }
 
 static void watch(viewer *v)
@@ -214,12 +209,13 @@ static void watch(viewer *v)
             }
             rescan_at = now + RESCAN_MS;
         }
-        int caught = catch_up(v);
+        /* new streams' newest entries; every stream's, while behind */
+        int caught = newest_round(v, !v->behind);
         if (caught == -2 || (caught < 0 && redis_trouble(v) < 0))
             return;
-        if (caught < 0)
+        if (caught < 0 || v->behind)
             continue;
-        now = wsio_now_ms(); /* catching up may have sent many large frames */
+        now = wsio_now_ms(); /* the round may have sent many large frames */
         long long until = rescan_at < session_end ? rescan_at : session_end;
         /* BLOCK 0 would mean forever */
         if (wait_and_deliver(v, until - now > 1 ? (int)(until - now) : 1) < 0)

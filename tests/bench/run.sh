@@ -61,7 +61,6 @@ stack_start() {
   fi
   # shellcheck disable=SC1091
   . "$STACK_DIR/stack.env"
-  REDIS_PORT=${REDIS_URL##*:}; REDIS_PORT=${REDIS_PORT%%/*}
   WSBASE="ws://127.0.0.1:$PORT"
 }
 stack_stop() {
@@ -294,23 +293,30 @@ idle_run() {
 # while 4 streams × 10 fps flow. websocketd's RSS before, and 10 s after the last one left; the ws
 # processes still running then.
 churn_run() {
-  local b=$1 i=$2 count=$3 f=$out/c_$1_$2 wsd rss0 prod secs
+  local b=$1 i=$2 count=$3 f=$out/c_$1_$2 wsd rss0 prod
   wsd=$(root_pid ws-labels); rss0=$(rss_kb "$wsd")
   client "$f.prod" "$tools/wsload" -P "$REDIS_URL" -L churn -s 4 -f 10 -n 0 -d $(( 3 * SECS + 600 )) \
     "$WSBASE/ws/labels/churn"
   prod=$client_pid
   wait_until 10 eval '[ -n "$(rcli --scan --pattern "stream_frame:$(printf churn | base64)*" | head -1)" ]'
-  # wsload -C runs for a time: long enough for COUNT connections at the rate of a short probe.
-  run_client "$f.probe" "$tools/wsload" -C -n 16 -r 1000 -d 3 "$WSBASE/ws/labels/churn?token=$TOKEN"
-  secs=$(calc "c = $count / ($(kv cycle_rate "$f.probe") + 1); if (c < 5) c = 5; c" %.0f)
-  run_client "$f" "$tools/wsload" -C -n 16 -r 1000 -d "$secs" "$WSBASE/ws/labels/churn?token=$TOKEN"
+  # wsload -C runs for a time: rounds of it until COUNT connections have come and gone, each
+  # round as long as the rate so far says the rest needs (5 s at least).
+  local conns=0 k=0 left rate=100
+  while [ "$conns" -lt "$count" ]; do
+    k=$((k + 1)) left=$((count - conns))
+    run_client "$f.$k" "$tools/wsload" -C -n 16 -r 1000 -d "$(calc "s = $left / $rate + 1; if (s < 5) s = 5; s" %.0f)" \
+      "$WSBASE/ws/labels/churn?token=$TOKEN"
+    conns=$((conns + $(kv connected "$f.$k")))
+    rate=$(calc "r = $(kv cycle_rate "$f.$k"); if (r < 1) r = 1; r" %.1f)
+    [ "$(kv connected "$f.$k")" -gt 0 ] || break    # nothing connects: do not loop forever
+  done
   kill -TERM "$prod"; wait "$prod" 2>/dev/null
   settle
   sleep 10
   proc_scan
-  echo "conns=$(( $(kv connected "$f") + $(kv connected "$f.probe") )) rss0_kb=${rss0:-0}" \
+  echo "conns=$conns rss0_kb=${rss0:-0}" \
     "rss_after_kb=$(rss_kb "$wsd" || echo gone) ws_left=$(ws_children) alive=$([ -d "/proc/$wsd" ] && echo yes || echo no)" >"$f.cpu"
-  raw+=("$(basename "$f"): $(cat "$f") | $(tr '\n' ' ' <"$f.cpu")")
+  raw+=("$(basename "$f"): $(cat "$f".[0-9]*) | $(tr '\n' ' ' <"$f.cpu")")
 }
 rss_kb() { sed -nE 's/^VmRSS:[[:space:]]*([0-9]+) kB/\1/p' "/proc/$1/status" 2>/dev/null; }
 
