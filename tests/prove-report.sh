@@ -34,26 +34,37 @@ fuzz_table() {
   sed -nE 's/^fuzz ([a-z_]+): ([0-9?]+) execs, ([0-9]+) crashes$/| \1 | \2 | \3 |/p' "$log/fuzz.out"
 }
 
-# figure KEY: a value from the load script's "# figure KEY=VALUE" lines.
-figure() { grep -h '^# figure ' "$log/70-load.out" 2>/dev/null | grep -oE "(^| )$1=[^ ]*" | tail -1 | cut -d= -f2; }
+# figure FILE KEY: a value from a load run's "# figure KEY=VALUE" lines.
+figure() { grep -h '^# figure ' "$1" 2>/dev/null | grep -oE "(^| )$2=[^ ]*" | tail -1 | cut -d= -f2; }
 
-load_section() {
-  echo "Through nginx, FastCGI workers, websocketd and ws programs running as an unprivileged user,"
-  echo "deploy/sysctl-streamweb.conf applied for the run. Viewers check every frame (SHA-256 and"
-  echo "per-stream sequence in the frame bytes); uploads are compared with Redis afterwards."
-  echo
+# load_table FILE: one load run's figures and checks.
+load_table() {
   echo "| figure | value |"
   echo "|---|---|"
   local k
   for k in load_viewers load_producers camera_fps load_seconds frame_bytes uploads_acked uploads_verified upload_p99_ms \
            viewer_frames_checked viewer_skipped viewer_p50_ms viewer_p99_ms maxforks_refused \
            websocketd_panics_at_disconnect; do
-    echo "| $k | $(figure "$k") |"
+    echo "| $k | $(figure "$1" "$k") |"
   done
   echo
   echo "Checks:"
   echo
-  checks "$log/70-load.out"
+  checks "$1"
+}
+
+load_section() {
+  echo "Through nginx, FastCGI workers, websocketd and ws programs running as an unprivileged user,"
+  echo "deploy/sysctl-streamweb.conf applied for the run. Viewers check every frame (SHA-256 and"
+  echo "per-stream sequence in the frame bytes); uploads are compared with Redis afterwards."
+  echo
+  echo "### Many cameras, small frames"
+  echo
+  load_table "$log/70-load.out"
+  echo
+  echo "### 4 cameras × 10 fps × 100 KB: more than the viewers can all be sent, so they skip"
+  echo
+  load_table "$log/70-load-100k.out"
 }
 
 write_report() {

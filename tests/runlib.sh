@@ -8,10 +8,10 @@ add() { # add PASSED FAILED NAME
   [ "$2" -gt 0 ] && failures+=("$3")
 }
 
-# run_script SCRIPT [SERVER]: output in $log/NAME.out, NAME = script[@server].
+# run_script SCRIPT [SERVER]: output in $log/NAME.out, NAME = script[@server] (RUN_NAME if set).
 run_script() {
   local script=$1 server=${2:-} name
-  name=$(basename "$script" .sh)${server:+@$server}
+  name=${RUN_NAME:-$(basename "$script" .sh)${server:+@$server}}
   STACK_SERVER=${server:-nginx} timeout 600 bash "$script" >"$log/$name.out" 2>&1
   local rc=$? p f
   p=$(grep -c '^ok ' "$log/$name.out"); f=$(grep -c '^not ok ' "$log/$name.out")
