@@ -1,6 +1,6 @@
 /* authorize.fcgi: decides a WebSocket upgrade before the web server proxies it
  * to websocketd (nginx auth_request, lighttpd's FastCGI authorizer mode), by
- * the rules the ws programs apply themselves (PROTOCOL.md §2, common/wsreq). */
+ * the rules the ws programs apply themselves (API §2, common/wsreq). */
 #include <string.h>
 
 #include "admit.h"

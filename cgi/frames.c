@@ -1,4 +1,4 @@
-/* frames.fcgi: POST /frames — store one camera frame (PROTOCOL.md §3). */
+/* frames.fcgi: POST /frames — store one camera frame (API §3). */
 #include <string.h>
 
 #include "config.h"

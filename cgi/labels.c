@@ -1,4 +1,4 @@
-/* labels.fcgi: GET /labels — the labels this caller may watch (PROTOCOL.md §3). */
+/* labels.fcgi: GET /labels — the labels this caller may watch (API §3). */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* access: the one place a presented token is judged (PROTOCOL.md §2). */
+/* access: the one place a presented token is judged (API §2). */
 #include "access.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* admit: whether a WebSocket upgrade is let in (PROTOCOL.md §2). */
+/* admit: whether a WebSocket upgrade is let in (API §2). */
 #include "admit.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* admit: whether a WebSocket upgrade is let in (PROTOCOL.md §2): the token
+/* admit: whether a WebSocket upgrade is let in (API §2): the token
  * (signature, claims, revocation) and, for a viewer, the label's visibility.
  * One decision in one place: authorize.fcgi makes it before the web server
  * proxies an upgrade, ws-admit before websocketd's program starts. */

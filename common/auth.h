@@ -1,4 +1,4 @@
-/* auth: JWT verification (PROTOCOL.md §2) → the caller's identity and sites. */
+/* auth: JWT verification (API §2) → the caller's identity and sites. */
 #ifndef SW_AUTH_H
 #define SW_AUTH_H
 

@@ -1,4 +1,4 @@
-/* catalog: which labels and streams exist in Redis (PROTOCOL.md §1 label listing). */
+/* catalog: which labels and streams exist in Redis (API §1 label listing). */
 #ifndef SW_CATALOG_H
 #define SW_CATALOG_H
 

@@ -87,7 +87,7 @@ void stream_key_label_pattern(buf *out, const char *label)
 static int decode_utf8_part(buf *out, const char *s, size_t n)
 {
     size_t start = out->len;
-    /* Keys are written padded (PROTOCOL.md §1); Python's decoder refuses an
+    /* Keys are written padded (API §1); Python's decoder refuses an
      * unpadded part, and so do we, so a listed label always resolves. */
     if (n == 0 || n % 4 != 0 || b64url_decode(out, s, n) < 0)
         return -1;

@@ -15,7 +15,7 @@ void b64url_encode(buf *out, const void *p, size_t n);
  * Padding may be present or absent, but never wrong. */
 int b64url_decode(buf *out, const char *s, size_t n);
 
-/* "stream_frame:<b64 label>|<b64 key>" (PROTOCOL.md §1). */
+/* "stream_frame:<b64 label>|<b64 key>" (API §1). */
 void stream_key_build(buf *out, const char *label, const char *key);
 /* The key pattern of every stream of one label, for SCAN MATCH. */
 void stream_key_label_pattern(buf *out, const char *label);
@@ -25,7 +25,7 @@ int stream_key_parse(const char *rkey, size_t n, buf *label, buf *key);
 
 bool utf8_valid(const char *s, size_t n);
 
-/* Label and key rules (PROTOCOL.md §3): non-empty valid UTF-8, at most 256
+/* Label and key rules (API §3): non-empty valid UTF-8, at most 256
  * bytes, no control characters, no '/', not "." or "..". Returns NULL if the
  * name is acceptable, else why not. */
 const char *name_check(const char *s, size_t n);

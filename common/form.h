@@ -1,5 +1,5 @@
 /* form: collects the POST /frames multipart fields while the body streams in,
- * enforcing size limits as it reads (PROTOCOL.md §3). */
+ * enforcing size limits as it reads (API §3). */
 #ifndef SW_FORM_H
 #define SW_FORM_H
 

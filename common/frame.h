@@ -9,7 +9,7 @@
 #define FRAME_DELIM "--IMG--"
 #define FRAME_DELIM_LEN 7
 
-/* The fields of a stream entry, in the order XADD writes them (PROTOCOL.md §1). */
+/* The fields of a stream entry, in the order XADD writes them (API §1). */
 enum frame_field {
     FF_FRAME = 0, FF_WARNINGS, FF_CONE_POLYGONS, FF_POLE_POLYGONS, FF_DETECTION_ITEMS,
     FF_WIDTH, FF_HEIGHT, FF_COUNT

@@ -201,7 +201,7 @@ int store_xadd_frame(store *s, const char *rkey, long maxlen, const char *const 
     size_t lens[6 + 2 * FF_COUNT];
     int argc = 0;
     snprintf(maxlen_s, sizeof maxlen_s, "%ld", maxlen);
-    /* Exact trim (no "~"): PROTOCOL.md §1 keeps exactly maxlen entries. */
+    /* Exact trim (no "~"): API §1 keeps exactly maxlen entries. */
     const char *head[] = { "XADD", rkey, "MAXLEN", maxlen_s, "*" };
     for (int i = 0; i < 5; i++) {
         argv[argc] = head[i];

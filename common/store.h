@@ -1,4 +1,5 @@
-/* store: every Redis command the suite sends (ARCHITECTURE.md "Redis usage"). */
+/* store: every Redis command the suite sends: one connection per process, with
+ * timeouts, reconnected with backoff after a failure. */
 #ifndef SW_STORE_H
 #define SW_STORE_H
 

@@ -31,7 +31,7 @@ void strlist_add(strlist *l, const char *s, size_t len)
 
 static int cmp_bytes(const void *a, const void *b)
 {
-    /* strcmp compares as unsigned char: byte-wise, as PROTOCOL.md §1 asks */
+    /* strcmp compares as unsigned char: byte-wise, as API §1 asks */
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 

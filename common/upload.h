@@ -1,5 +1,5 @@
 /* upload: one frame upload, whatever carried it (POST /frames or /ws/frames):
- * field rules of PROTOCOL.md §3 and the XADD that stores it. */
+ * field rules of API §3 and the XADD that stores it. */
 #ifndef SW_UPLOAD_H
 #define SW_UPLOAD_H
 

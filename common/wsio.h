@@ -1,5 +1,6 @@
-/* wsio: websocketd's stdio as WebSocket messages (ARCHITECTURE.md, "websocketd
- * facts"): one write per message into an empty, large-enough stdout pipe. */
+/* wsio: websocketd's stdio as WebSocket messages (README.md, "websocketd and
+ * the ws programs"): one write per message into an empty, large-enough stdout
+ * pipe. */
 #ifndef SW_WSIO_H
 #define SW_WSIO_H
 
@@ -35,7 +36,7 @@ void wsio_linger(void);
 /* Reads what stdin has (after poll said so): >0 bytes, 0 the viewer left, -1 error. */
 ssize_t wsio_read(void *dst, size_t cap);
 
-/* Input that knows where messages end (ARCHITECTURE.md, "websocketd facts"):
+/* Input that knows where messages end (README.md, "websocketd and the ws programs"):
  * websocketd writes each client message to our stdin with one write(), so a
  * read that takes everything from a pipe that was never full ends where a
  * message ends. Makes the stdin pipe start_bytes large, and lets it grow up

@@ -10,7 +10,7 @@
 #include "wsio.h"
 #include "xalloc.h"
 
-/* The endpoints of PROTOCOL.md §4; the web server routes the same URLs.
+/* The endpoints of API §4; the web server routes the same URLs.
  * /ws/frames runs under websocketd's text mode (its replies are lines). */
 static const wsreq_endpoint endpoints[] = {
     { "/ws/labels/", 1, true, false, "ws-labels" },

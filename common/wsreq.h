@@ -1,5 +1,5 @@
 /* wsreq: a WebSocket upgrade request — its endpoint, path parameters and
- * token (PROTOCOL.md §2, §4); whether it is let in is admit's decision. */
+ * token (API §2, §4); whether it is let in is admit's decision. */
 #ifndef SW_WSREQ_H
 #define SW_WSREQ_H
 

@@ -145,7 +145,7 @@ start_web() {
   wait_until 10 bash -c "(: </dev/tcp/127.0.0.1/$PORT)" || { log "$server did not start (see $dir)"; exit 1; }
 }
 
-# Viewers get a frame whole only if a pipe can hold it (ARCHITECTURE.md): with
+# Viewers get a frame whole only if a pipe can hold it (common/wsio.c): with
 # STACK_TUNE_PIPES=1 (make run) raise fs.pipe-max-size as deploy/ does, if we
 # may; otherwise say what larger frames will do.
 tune_pipes() {

@@ -1,4 +1,4 @@
-/* ws-admit: lets a WebSocket connection in, or refuses it (PROTOCOL.md §2),
+/* ws-admit: lets a WebSocket connection in, or refuses it (API §2),
  * then becomes the endpoint's program. websocketd runs it in front of each
  * ws program: `websocketd [--binary] ... ws-admit /path/to/ws-labels`.
  * The token check needs libjwt and OpenSSL, whose relocated data alone is

@@ -1,5 +1,5 @@
 /* ws-frames: /ws/frames under websocketd (text mode) — camera uploads over a
- * WebSocket, one JSON reply line per message, in order (PROTOCOL.md §4). */
+ * WebSocket, one JSON reply line per message, in order (API §4). */
 #include <json-c/json.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -21,12 +21,12 @@
  * stdin pipe that was never full ends a message (wsio_input_ended); when it
  * cannot tell, and neither `size` nor the image's structure says where a
  * frame ends, the input going quiet for QUIET_MS does (the client waits for
- * each reply, PROTOCOL.md §4). A message whose end is known but not yet here
+ * each reply, API §4). A message whose end is known but not yet here
  * is declared cut short only after STALL_MS: a busy host can pause
  * websocketd mid-message. The stdin pipe starts at PIPE_START_BYTES (a 100
  * KB upload lands whole) and grows with larger messages. */
 enum { QUIET_MS = 20, STALL_MS = 10000, HEADER_MAX = 5 << 20, PIPE_START_BYTES = 256 << 10 };
-/* At the session's end (PROTOCOL.md §4, Sessions): a message received in
+/* At the session's end (API §4, Sessions): a message received in
  * part gets FINISH_MS to arrive whole; after the closing message, uploads
  * the client sent before it saw that message are still stored and answered,
  * until the client hangs up, is quiet for GRACE_QUIET_MS, or GRACE_MS pass. */

@@ -1,5 +1,5 @@
 /* ws-labels: /ws/labels/{label} under websocketd --binary — pushes the newest
- * frame of every stream of a label as soon as it is written (PROTOCOL.md §4). */
+ * frame of every stream of a label as soon as it is written (API §4). */
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>

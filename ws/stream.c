@@ -1,5 +1,5 @@
 /* ws-stream: /ws/stream/{label}/{key} under websocketd --binary — one camera,
- * pull-based: ping → pong, pull → the newest frame not yet sent (PROTOCOL.md §4). */
+ * pull-based: ping → pong, pull → the newest frame not yet sent (API §4). */
 #include <json-c/json.h>
 #include <poll.h>
 #include <stdio.h>

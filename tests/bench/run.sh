@@ -494,47 +494,49 @@ write_results() {
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- commit: $COMMIT"
     echo "- settings: BENCH_RUNS=$RUNS (medians), BENCH_SECONDS=$SECS, FCGI_WORKERS=$WORKERS, STREAM_MAXLEN=$MAXLEN," \
-      "WS_MAXFORKS=1024, 100 KB frames, viewers connect at $RATE/s, user $(id -un)"
+      "WS_MAXFORKS=1024, 100 KB frames, viewers connect at $RATE/s, churn $CHURN (stock $CHURN_STOCK), user $(id -un)," \
+      "websocketd $("$WSD_PATCHED" --version 2>&1 | head -1) against $("$WSD_STOCK" --version 2>&1 | head -1)"
     echo
-    echo "| # | measurement | figure | ceiling (same run) | ratio | target | result |"
+    echo "| # | measurement | figure | ceiling or stock 0.4.1 (same run) | ratio | target | result |"
     echo "|---|---|---|---|---|---|---|"
     for l in "${table[@]}"; do echo "| ${l//|/ | } |"; done
     echo
     cat <<'EOF'
 How each figure is taken:
-- Ceilings: `xaddload` (tests/tools) — N threads, each its own hiredis connection, doing the XADD of
-  common/store.c (same seven fields, `MAXLEN <STREAM_MAXLEN>`) in a closed loop; run right before
-  the measurement it bounds, alternating, so both see the same machine.
-- Row 1: `httpload -R` through nginx (one random frame per connection, only its sequence number
-  and time stamp change, as xaddload sends one frame throughout: hashing a fresh 100 KB frame per
-  request made the client cost more than the server); "XADDs ≠ 200s" compares Redis'
-  `cmdstat_xadd` calls delta with the 200 responses of each run. Row 2: `wsupload`, a message
-  with `size`, the next one sent when the reply is in; XADD delta checked likewise.
-- CPU µs per upload (rows 1, 2): the client's own CPU time, the suite's processes (as for row 6)
-  and Redis (`INFO cpu`) over the run, divided by the 200s / ok replies. "Possible here if FastCGI
-  cost nothing" = min(cores × 10^6 / (client + nginx + Redis), 10^6 / nginx, 10^6 / Redis): the
-  most uploads/s this machine could carry with frames.fcgi free, all cores busy and neither Redis
-  nor the one nginx worker past one core.
-- Row 3: `wsload -P` writes 4 streams × 10 fps straight into Redis, stamping each frame; latency =
-  viewer receipt − XADD time; missed = frames a viewer skipped; errors = error messages, refused or
-  failed connects, closes, protocol/integrity errors.
-- Row 3's figures cover a window of SECS seconds that starts once 95 % of the viewers are
-  connected (wsload is told by SIGUSR1 to start its figures there, and stopped by SIGTERM).
-- Rows 5 and 6 are taken in that window: PSS = sum of `Pss` from
-  /proc/PID/smaps_rollup over nginx (master+worker), the FastCGI responders and workers, the three
-  websocketd and every ws-* program (Redis excluded); idle = the same before the first viewer of
-  row 3 (and once just after the stack started); per added viewer = (PSS with N − PSS just
-  before that run) / N, median over the runs.
-  CPU = utime+stime+cutime+cstime of the same processes (from /proc/PID/stat) between two snapshots
-  SECS s apart: a process that exits in between has its time moved into its parent's cutime, so
-  nothing that ran is lost. GB = the frame messages the viewers received in the window (wsload).
-- Row 4: Redis `total_commands_processed` delta over SECS seconds with 100 viewers connected and
-  nothing written, minus our own INFO; bytes = what wsload received after each viewer's initial
-  frames. Row 7: `wsload -C` loops: connect, upgrade, first frame, close, again. Its ceiling:
-  the same loops against a websocketd started as the stack's /ws/labels one but serving
-  `tests/tools/wsreplay` (one frame captured from /ws/labels/push, sent as it is, nothing else:
-  no Redis, no token check, no program start-up of ours), connected to directly (no nginx);
-  the loops alternate with ours. "websocketd alone" in row 6 is websocketd's own CPU per GB.
+- Upload rows U1, U2. Ceilings: `xaddload` (tests/tools) — N threads, each its own hiredis
+  connection, doing the XADD of common/store.c (same seven fields, `MAXLEN <STREAM_MAXLEN>`) in a
+  closed loop; run right before the measurement it bounds, alternating, so both see the same
+  machine. U1: `httpload -R` through nginx (one random frame per connection, as xaddload sends
+  one frame throughout); "XADDs ≠ 200s" compares Redis' `cmdstat_xadd` calls delta with the 200
+  responses of each run. U2: `wsupload`, a message with `size`, the next one sent when the reply
+  is in; XADD delta checked likewise. CPU µs per upload: the client's own CPU time, the suite's
+  processes and Redis (`INFO cpu`) over the run, divided by the ok replies. "Possible here if
+  FastCGI cost nothing" = min(cores × 10^6 / (client + nginx + Redis), 10^6 / nginx, 10^6 / Redis).
+- Viewer rows 1-7 run every measurement twice in a row, on a fresh stack each: once with the
+  patched websocketd (build/websocketd) and once with the same source unpatched
+  (build/websocketd-stock, stock 0.4.1); the stock figure stands beside the patched one.
+- Rows 1-3, 5: `wsload -P` writes 4 streams × 10 fps × 100 KB straight into Redis, stamping each
+  frame; N viewers of that label through nginx. Latency = viewer receipt − XADD time; missed =
+  frames a viewer skipped over (sequence gaps) / (received + missed); errors = error messages,
+  refused or failed connects, closes, protocol, integrity (corrupt, duplicate, out-of-order)
+  errors. Figures cover a window of SECS seconds that starts once 95 % of the viewers are
+  connected (SIGUSR1 starts wsload's figures, SIGTERM ends them). PSS = sum of `Pss` from
+  /proc/PID/smaps_rollup over nginx (master + worker), the FastCGI responders and workers, the
+  three websocketd and every ws program (Redis and the client excluded), sampled once a second
+  in the window; "peak above idle" = the largest sample − the same sum just before the run.
+  CPU = utime+stime+cutime+cstime of the same processes between the window's two snapshots (a
+  process that exits in between has its time in its parent's cutime, so nothing that ran is
+  lost), per GB of frame messages the viewers received in the window.
+- Row 4: `wsload -C`: 16 loops, each connecting, taking its first frame and closing, again, in
+  rounds until the count is reached, while 4 streams × 10 fps flow. websocketd's (the /ws/labels
+  one) RSS from /proc/PID/status before and 10 s after the last one left; ws processes still
+  under it then. Stock 0.4.1 keeps about 2.5 MB per connection, so it is measured over fewer.
+- Row 5: the PSS sum 10 s after the 300 viewers of row 3 left, against the same sum before.
+- Row 6: 100 viewers of a label nobody writes to: Redis `total_commands_processed` delta over
+  SECS seconds (minus our own INFO), per viewer; bytes = what wsload received after each
+  viewer's first frame. Integrity: wsload checks every frame (SHA-256 and per-stream sequence).
+- Row 7: lines with " ERROR " in websocketd's log (its own, and the programs' stderr it passes
+  on) over every stack of the run; every run ends viewers' connections by the hundred.
 EOF
     echo
     cat "$top/tests/bench/CHANGES.md"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # servers: nginx lighttpd
-# GET /labels (PROTOCOL.md §1 label listing, §2 auth, §3): listing, filtering,
+# GET /labels (API §1 label listing, §2 auth, §3): listing, filtering,
 # role/sites, every token attack, CORS and preflight.
 . "$(dirname "$0")/lib.sh"
 RATE_LIMIT_LABELS=0 stack_start

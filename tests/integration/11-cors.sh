@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # servers: nginx lighttpd
-# CORS with CORS_ALLOW_ORIGINS restricted (PROTOCOL.md §3): allowed origins
+# CORS with CORS_ALLOW_ORIGINS restricted (API §3): allowed origins
 # are echoed, others get no grant, and nothing from a header is reflected raw.
 . "$(dirname "$0")/lib.sh"
 CORS_ALLOW_ORIGINS="https://dash.example, https://ops.example" stack_start

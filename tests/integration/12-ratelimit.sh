@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # servers: nginx lighttpd
-# GET /labels rate limit (PROTOCOL.md §3): counted in Redis across workers,
+# GET /labels rate limit (API §3): counted in Redis across workers,
 # before authentication, OPTIONS not counted, 429 with Retry-After.
 . "$(dirname "$0")/lib.sh"
 RATE_LIMIT_LABELS=5/30 FCGI_WORKERS=3 stack_start

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# REDIS_URL=unix:///path (PROTOCOL.md §6): every program talks to a Redis that
+# REDIS_URL=unix:///path (API §6): every program talks to a Redis that
 # listens on a unix socket only (hiredis' TCP keepalive setting failed there,
 # and with it every command).
 . "$(dirname "$0")/lib.sh"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # servers: nginx lighttpd
-# POST /frames (PROTOCOL.md §1 layout, §3): byte-exact storage, every field
+# POST /frames (API §1 layout, §3): byte-exact storage, every field
 # rule and status code, limits detected while reading, exact MAXLEN trim.
 . "$(dirname "$0")/lib.sh"
 MAX_FRAME_BYTES=$((3 << 20)) stack_start

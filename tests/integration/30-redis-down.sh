@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Redis unreachable (PROTOCOL.md §3, ARCHITECTURE.md "Redis usage"): 503 within
+# Redis unreachable (API §3): 503 within
 # the timeout, never a hang; recovery within 2 s without restarting workers.
 . "$(dirname "$0")/lib.sh"
 REDIS_TIMEOUT_MS=500 stack_start

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # servers: nginx lighttpd
-# /ws/labels/{label} (PROTOCOL.md §4): newest frame of every stream at once,
+# /ws/labels/{label} (API §4): newest frame of every stream at once,
 # then each new frame as it is written — intact, once, in order, fast — and
 # idle viewers that cost Redis nothing.
 . "$(dirname "$0")/lib.sh"

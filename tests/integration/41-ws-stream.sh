@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # servers: nginx lighttpd
-# /ws/stream/{label}/{key} (PROTOCOL.md §4): ping/pong, pull of the newest
+# /ws/stream/{label}/{key} (API §4): ping/pong, pull of the newest
 # frame not yet sent (waiting up to PULL_WAIT_MS), errors that keep the
 # connection, idle timeout.
 . "$(dirname "$0")/lib.sh"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # servers: nginx lighttpd
-# /ws/frames (PROTOCOL.md §4): uploads sent back to back, one reply each, in
+# /ws/frames (API §4): uploads sent back to back, one reply each, in
 # order, every entry byte-identical; bad messages never swallow the next.
 . "$(dirname "$0")/lib.sh"
 MAX_FRAME_BYTES=$((2 << 20)) stack_start
@@ -121,7 +121,7 @@ expect_match "100 KB size-less uploads, one connection, send and wait: all ok" "
 check "... at ${rate:-?}/s, not paced by a quiet period (> 100/s)" test "${rate:-0}" -gt 100
 
 # A header that never closes cannot be framed; a client that waits for each
-# reply (as PROTOCOL.md asks of clients sending neither size nor an image)
+# reply (as API §4 asks of clients sending neither size nor an image)
 # gets the error, and its next message is stored.
 mkdir -p "$work/wait"
 printf '{"label": "w", "key": "x", "size": 3--IMG--abc' >"$work/wait/1"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # servers: nginx lighttpd
-# Who may connect and to what (PROTOCOL.md §2, §4): tokens in the header or
+# Who may connect and to what (API §2, §4): tokens in the header or
 # the query, sites per role, path decoding and refusal, session limit,
 # public viewers by configuration, revoked tokens. Behind the web server a
 # refusal is the handshake's answer (authorize.fcgi): 401 with

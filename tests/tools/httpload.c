@@ -76,8 +76,8 @@ static const char USAGE[] =
 #define TOOL_NAME "httpload"
 #include "toolkit.h"
 
-/* The form fields besides label, key and file, and the Redis field each is stored as (PROTOCOL.md
-   §1, §3). Fields not sent (form NULL) are stored as "". Verify checks entries against this. */
+/* The form fields besides label, key and file, and the Redis field each is stored as (API §1,
+   §3). Fields not sent (form NULL) are stored as "". Verify checks entries against this. */
 static const struct field { const char *form, *redis, *value; } fields[] = {
     { "width", "width", "640" },
     { "height", "height", "480" },

@@ -1,5 +1,5 @@
 /* mint: JWTs minted with OpenSSL's HMAC for the unit tests, in any shape,
- * including the broken ones PROTOCOL.md §2 refuses. */
+ * including the broken ones API §2 refuses. */
 #ifndef SW_MINT_H
 #define SW_MINT_H
 

@@ -1,5 +1,5 @@
 /* test_auth: JWT verification against tokens minted here with OpenSSL's HMAC,
- * in the exact shape of the Python auth service, and every trick PROTOCOL.md §2 refuses. */
+ * in the exact shape of the Python auth service, and every trick API §2 refuses. */
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdbool.h>

@@ -1,4 +1,4 @@
-/* test_frame: the JSON headers of frame messages sent to viewers (PROTOCOL.md §4). */
+/* test_frame: the JSON headers of frame messages sent to viewers (API §4). */
 #include <stdlib.h>
 #include <string.h>
 

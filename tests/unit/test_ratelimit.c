@@ -1,4 +1,4 @@
-/* test_ratelimit: who a request counts against (PROTOCOL.md §3: X-Real-IP
+/* test_ratelimit: who a request counts against (API §3: X-Real-IP
  * only from a trusted proxy) and the comma-list matching behind it. */
 #include <string.h>
 

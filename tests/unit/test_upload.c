@@ -1,4 +1,4 @@
-/* test_upload: the field rules of PROTOCOL.md §3 shared by POST /frames and
+/* test_upload: the field rules of API §3 shared by POST /frames and
  * /ws/frames, and the FastAPI-shaped problem reports. */
 #include <stdlib.h>
 #include <string.h>

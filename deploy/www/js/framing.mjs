@@ -1,5 +1,5 @@
 // framing: turns one WebSocket message from /ws/labels or /ws/stream into a
-// frame (JSON header + image bytes) or a JSON control message (PROTOCOL.md §4).
+// frame (JSON header + image bytes) or a JSON control message (API §4).
 
 const DELIMITER = new TextEncoder().encode('--IMG--');
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -1,5 +1,5 @@
 // Unit tests of deploy/www/js/framing.mjs: splitting messages the way the
-// server frames them (PROTOCOL.md §4). Run by tests/run.sh with node --test.
+// server frames them (API §4). Run by tests/run.sh with node --test.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { imageDigest, imageType, jsonObjectEnd, parseMessage } from '../../../deploy/www/js/framing.mjs';
