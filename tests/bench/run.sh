@@ -301,7 +301,7 @@ churn_run() {
   wait_until 10 eval '[ -n "$(rcli --scan --pattern "stream_frame:$(printf churn | base64)*" | head -1)" ]'
   # wsload -C runs for a time: rounds of it until COUNT connections have come and gone, each
   # round as long as the rate so far says the rest needs (5 s at least).
-  local conns=0 k=0 left rate=100
+  local conns=0 k=0 left rate=1000   # a short first round, then the rate it measured
   while [ "$conns" -lt "$count" ]; do
     k=$((k + 1)) left=$((count - conns))
     run_client "$f.$k" "$tools/wsload" -C -n 16 -r 1000 -d "$(calc "s = $left / $rate + 1; if (s < 5) s = 5; s" %.0f)" \
