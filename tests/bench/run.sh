@@ -495,7 +495,7 @@ write_results() {
     echo "- commit: $COMMIT"
     echo "- settings: BENCH_RUNS=$RUNS (medians), BENCH_SECONDS=$SECS, FCGI_WORKERS=$WORKERS, STREAM_MAXLEN=$MAXLEN," \
       "WS_MAXFORKS=1024, 100 KB frames, viewers connect at $RATE/s, churn $CHURN (stock $CHURN_STOCK), user $(id -un)," \
-      "websocketd $("$WSD_PATCHED" --version 2>&1 | head -1) against $("$WSD_STOCK" --version 2>&1 | head -1)"
+      "$("$WSD_PATCHED" --version 2>&1 | head -1 | sed 's/ --$//') against $("$WSD_STOCK" --version 2>&1 | head -1 | sed 's/ --$//')"
     echo
     echo "| # | measurement | figure | ceiling or stock 0.4.1 (same run) | ratio | target | result |"
     echo "|---|---|---|---|---|---|---|"
