@@ -6,6 +6,8 @@
 
 #include "buf.h"
 
+struct spill;
+
 #define FRAME_DELIM "--IMG--"
 #define FRAME_DELIM_LEN 7
 
@@ -23,6 +25,9 @@ typedef struct frame_entry {
     size_t id_len;
     const char *val[FF_COUNT];
     size_t len[FF_COUNT];
+    /* Non-NULL: the frame's len[FF_FRAME] bytes wait in this pipe, not in
+     * val[FF_FRAME] (a store that moves frames, see store_move_frames). */
+    struct spill *frame_pipe;
 } frame_entry;
 
 /* Header for /ws/labels: {"key": ..., "warnings": ..., ..., "height": ...}. */

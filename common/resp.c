@@ -40,22 +40,28 @@ static int parse_int(const char *d, size_t from, size_t to, long long *out)
     return 0;
 }
 
+typedef struct scan_state {
+    size_t nodes;               /* nodes the reply needs */
+    size_t need;                /* when incomplete: the least total length that can complete it */
+    resp_gap gap;               /* ... and the string whose bytes are missing, if it is that */
+} scan_state;
+
 /* One element at d[pos] and all it holds: the offset after it, 0 if it is
- * not all here yet, -1 if it is not RESP. Counts its nodes into *nodes. */
-static long scan(const char *d, size_t len, size_t pos, int depth, size_t *nodes, size_t *need)
+ * not all here yet, -1 if it is not RESP. Counts its nodes into st. */
+static long scan(const char *d, size_t len, size_t pos, int depth, scan_state *st)
 {
     size_t text_end;
     long after = pos < len ? line_at(d, len, pos, &text_end) : 0;
     if (after <= 0) {
-        *need = len + 1;
+        st->need = len + 1;
         return after;
     }
     long long n = 0;
     char type = d[pos];
-    (*nodes)++;
+    st->nodes++;
     if (type == '+' || type == '-')
         return after;
-    if (type != ':' && type != '$' && type != '*')
+    if (type != ':' && type != '$' && type != '*' && type != RESP_MOVED_MARK)
         return -1;
     if (parse_int(d, pos + 1, text_end, &n) < 0)
         return -1;
@@ -63,10 +69,11 @@ static long scan(const char *d, size_t len, size_t pos, int depth, size_t *nodes
         return after;
     if (n < 0)
         return -1;
-    if (type == '$') {
-        size_t end = (size_t)after + (size_t)n + 2;
+    if (type == '$' || type == RESP_MOVED_MARK) {
+        size_t body = type == '$' ? (size_t)n : 0, end = (size_t)after + body + 2;
         if (end > len) {
-            *need = end;
+            st->need = end;
+            st->gap = (resp_gap){ .head = pos, .body = (size_t)after, .len = body };
             return 0;
         }
         return d[end - 2] == '\r' && d[end - 1] == '\n' ? (long)end : -1;
@@ -74,14 +81,29 @@ static long scan(const char *d, size_t len, size_t pos, int depth, size_t *nodes
     if (depth >= RESP_MAX_DEPTH)
         return -1;
     for (long long i = 0; i < n && after > 0; i++)
-        after = scan(d, len, (size_t)after, depth + 1, nodes, need);
+        after = scan(d, len, (size_t)after, depth + 1, st);
     return after;
 }
 
 long resp_complete(const char *data, size_t len, size_t *need)
 {
-    size_t nodes = 0, dummy;
-    return scan(data, len, 0, 0, &nodes, need ? need : &dummy);
+    return resp_complete_gap(data, len, need, NULL);
+}
+
+long resp_complete_gap(const char *data, size_t len, size_t *need, resp_gap *gap)
+{
+    scan_state st = { 0 };
+    long n = scan(data, len, 0, 0, &st);
+    if (need)
+        *need = st.need;
+    if (gap)
+        *gap = n == 0 ? st.gap : (resp_gap){ 0 };
+    return n;
+}
+
+void resp_mark_moved(char *data, const resp_gap *gap)
+{
+    data[gap->head] = RESP_MOVED_MARK;
 }
 
 long resp_array_head(const char *data, size_t len, long long *n)
@@ -119,6 +141,13 @@ static size_t fill(resp_tree *t, size_t *used, resp_node *node, char *d, size_t 
     }
     long long n;
     parse_int(d, pos + 1, text_end, &n);
+    if (d[pos] == RESP_MOVED_MARK) {
+        node->type = RESP_MOVED;
+        node->str = d + after; /* "" over the CR that ends it */
+        node->str[0] = '\0';
+        node->len = (size_t)n;
+        return after + 2;
+    }
     if (n == -1) {
         node->type = RESP_NIL;
         return after;
@@ -141,13 +170,14 @@ static size_t fill(resp_tree *t, size_t *used, resp_node *node, char *d, size_t 
 
 const resp_node *resp_read(resp_tree *t, char *data, size_t len)
 {
-    size_t nodes = 0, need, used = 1;
-    if (scan(data, len, 0, 0, &nodes, &need) <= 0)
+    scan_state st = { 0 };
+    size_t used = 1;
+    if (scan(data, len, 0, 0, &st) <= 0)
         return NULL;
-    if (nodes > t->cap) {
+    if (st.nodes > t->cap) {
         free(t->nodes);
-        t->nodes = xcalloc(nodes, sizeof *t->nodes);
-        t->cap = nodes;
+        t->nodes = xcalloc(st.nodes, sizeof *t->nodes);
+        t->cap = st.nodes;
     }
     fill(t, &used, &t->nodes[0], data, len, 0);
     return &t->nodes[0];

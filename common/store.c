@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "redisurl.h"
 #include "resp.h"
+#include "spill.h"
 #include "xalloc.h"
 
 enum { BACKOFF_MIN_MS = 50, BACKOFF_MAX_MS = 1000 };
@@ -36,7 +37,14 @@ struct store {
      * that fell behind. */
     long long clock_offset_ms;
     int clock_known;
+    /* store_move_frames: the pipe large frames go into, and whether they do. */
+    spill moved;
+    int move_frames;
 };
+
+/* While frames are moved, a read takes at most this much beyond what the
+ * reply is known to need, so that a frame's bytes stay in the socket. */
+enum { MOVE_READ_BYTES = 4096 };
 
 static long long now_ms(void)
 {
@@ -54,6 +62,7 @@ static struct timeval ms_to_tv(int ms)
 store *store_new(const char *url, int timeout_ms)
 {
     store *s = xcalloc(1, sizeof *s);
+    s->moved = (spill){ .rd = -1, .wr = -1 };
     const char *why;
     if (redisurl_parse(url, &s->url, &why) < 0) {
         free(s);
@@ -64,8 +73,14 @@ store *store_new(const char *url, int timeout_ms)
     return s;
 }
 
+void store_move_frames(store *s)
+{
+    s->move_frames = spill_open(&s->moved);
+}
+
 void store_free(store *s)
 {
+    spill_close(&s->moved);
     if (!s)
         return;
     store_disconnect(s);
@@ -285,7 +300,10 @@ static int send_raw(store *s, int argc, const char **argv)
 static int read_more(store *s, size_t need)
 {
     buf_reserve(&s->in, need > s->in.len ? need - s->in.len : 16 << 10);
-    ssize_t got = read(s->ctx->fd, s->in.data + s->in.len, s->in.cap - s->in.len - 1);
+    size_t room = s->in.cap - s->in.len - 1;
+    if (s->move_frames && room > MOVE_READ_BYTES && need <= s->in.len + MOVE_READ_BYTES)
+        room = MOVE_READ_BYTES;
+    ssize_t got = read(s->ctx->fd, s->in.data + s->in.len, room);
     if (got < 0 && (errno == EINTR || errno == EAGAIN))
         return 0;
     if (got <= 0) {
@@ -296,12 +314,65 @@ static int read_more(store *s, size_t need)
     return 0;
 }
 
+/* The bytes of the frame the reply waits for at g are moved from the socket
+ * into s->moved, so s->in never holds them (spill.h); resp marks the string
+ * as moved. 0 also when it is read as usual instead (the pipe was refused,
+ * or it filled: then what it took comes back to s->in); -1 if the
+ * connection failed. */
+static int move_frame(store *s, const resp_gap *g)
+{
+    size_t have = s->in.len - g->body;
+    spill_discard(&s->moved); /* a frame nobody took */
+    if (!spill_fit(&s->moved, g->len)) {
+        LOG_WARN("cannot enlarge a pipe to %zu bytes: frames are read, not moved (see deploy/)", 2 * g->len);
+        s->move_frames = 0;
+        return 0;
+    }
+    if (have && write(s->moved.wr, s->in.data + g->body, have) != (ssize_t)have) {
+        spill_discard(&s->moved);
+        return 0;
+    }
+    s->in.len = g->body;
+    int rc = spill_take(&s->moved, s->ctx->fd, g->len - have, now_ms() + s->timeout_ms);
+    if (rc < 0) {
+        mark_down(s, errno == ETIMEDOUT ? "timed out" : strerror(errno));
+        return -1;
+    }
+    if (rc == 0) {
+        resp_mark_moved(s->in.data, g);
+        return 0;
+    }
+    size_t held = spill_held(&s->moved);
+    buf_reserve(&s->in, held + 1);
+    if (spill_read(&s->moved, s->in.data + s->in.len, held) != (ssize_t)held) {
+        mark_down(s, "lost a frame in its pipe");
+        return -1;
+    }
+    s->in.len += held;
+    return 0;
+}
+
+/* Whether the string at g is the value of a "frame" field: the field name,
+ * a string of its own, comes just before it. */
+static int is_large_frame(const store *s, const resp_gap *g)
+{
+    static const char name[] = "$5\r\nframe\r\n";
+    return s->move_frames && g->len >= SPILL_MIN_BYTES && g->head >= sizeof name - 1 &&
+           s->in.len - g->body < g->len && memcmp(s->in.data + g->head - (sizeof name - 1), name, sizeof name - 1) == 0;
+}
+
 /* Whether s->in begins with a whole reply (or element): its length, 0 if
  * more is to come (need says how much at least); -1 marks the connection
  * down, as what came is not RESP. */
 static long whole(store *s, size_t *need)
 {
-    long n = resp_complete(s->in.data ? s->in.data : "", s->in.len, need);
+    resp_gap g;
+    long n = resp_complete_gap(s->in.data ? s->in.data : "", s->in.len, need, &g);
+    if (n == 0 && is_large_frame(s, &g)) {
+        if (move_frame(s, &g) < 0)
+            return -1;
+        n = resp_complete_gap(s->in.data, s->in.len, need, NULL);
+    }
     if (n < 0)
         mark_down(s, "unexpected reply");
     return n;
@@ -348,7 +419,7 @@ static int is_string(const resp_node *n)
 }
 
 /* Fills e from one [id, [field, value, ...]] element; -1 if malformed. */
-static int parse_entry(const resp_node *el, frame_entry *e)
+static int parse_entry(store *s, const resp_node *el, frame_entry *e)
 {
     memset(e, 0, sizeof *e);
     if (el->type != RESP_ARRAY || el->n != 2 || !is_string(&el->child[0]))
@@ -360,6 +431,11 @@ static int parse_entry(const resp_node *el, frame_entry *e)
         return 0;
     for (size_t i = 0; i + 1 < kv->n; i += 2) {
         const resp_node *k = &kv->child[i], *v = &kv->child[i + 1];
+        if (is_string(k) && v->type == RESP_MOVED && k->len == 5 && memcmp(k->str, "frame", 5) == 0) {
+            e->frame_pipe = &s->moved;
+            e->len[FF_FRAME] = v->len;
+            continue;
+        }
         if (!is_string(k) || !is_string(v))
             continue;
         for (int f = 0; f < FF_COUNT; f++) {
@@ -382,7 +458,7 @@ int store_newest(store *s, const char *rkey, const char *after_id, frame_entry *
     const resp_node *r = roundtrip(s, 6, argv);
     if (!r)
         return -1;
-    return r->type == RESP_ARRAY && r->n > 0 && parse_entry(&r->child[0], out) == 0;
+    return r->type == RESP_ARRAY && r->n > 0 && parse_entry(s, &r->child[0], out) == 0;
 }
 
 static int xread_send(store *s, size_t n, char *const *keys, char *const *ids, int block_ms)
@@ -442,7 +518,7 @@ static int pass_item(store *s, const resp_node *item, store_news_fn each, void *
 {
     frame_entry e;
     if (item->type != RESP_ARRAY || item->n != 2 || !is_string(&item->child[0]) ||
-        item->child[1].type != RESP_ARRAY || item->child[1].n != 1 || parse_entry(&item->child[1].child[0], &e) < 0)
+        item->child[1].type != RESP_ARRAY || item->child[1].n != 1 || parse_entry(s, &item->child[1].child[0], &e) < 0)
         return 0; /* not a stream entry: skipped, as a reply of another shape */
     return each(ctx, item->child[0].str, &e, store_entry_fresh(s, &e)) < 0 ? -1 : 0;
 }

@@ -51,6 +51,12 @@ int store_xread_each(store *s, size_t n, char *const *keys, char *const *ids, in
  * on the connection's first XREAD). An id is "<ms>-<seq>" in Redis's time; one
  * that is not, set by a producer, counts as old. */
 int store_entry_fresh(const store *s, const frame_entry *e);
+/* From now on a large frame of an XREAD or XREVRANGE reply is moved from the
+ * socket into a pipe of the store's (spill.h) instead of being read: the
+ * entry's frame_pipe holds it until the store's next command, which drops
+ * it unless the caller took it (wsio_send_moved). A host that refuses the
+ * pipe's size gets frames read as before. */
+void store_move_frames(store *s);
 /* Drops the connection (e.g. with a command still pending); the next command reconnects. */
 void store_disconnect(store *s);
 

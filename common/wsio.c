@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "jsonw.h"
 #include "log.h"
+#include "spill.h"
 #include "xalloc.h"
 
 static bool text_lines;
@@ -125,6 +126,68 @@ int wsio_send(const struct iovec *iov, int iovcnt)
             v->iov_base = (char *)v->iov_base + n;
             v->iov_len -= (size_t)n;
         }
+    }
+    return WSIO_OK;
+}
+
+/* Appends all that p holds to b. */
+static int gather(buf *b, spill *p)
+{
+    size_t held = spill_held(p);
+    buf_reserve(b, held);
+    if (held && spill_read(p, b->data + b->len, held) != (ssize_t)held)
+        return -1;
+    b->len += held;
+    return 0;
+}
+
+/* wsio_send_moved the plain way: what stage holds (the message's first
+ * part, when the quick way stopped midway) or else the parts, then src. */
+static int send_gathered(const struct iovec *iov, int iovcnt, spill *stage, spill *src)
+{
+    buf all;
+    buf_init(&all);
+    if (stage && spill_held(stage) > 0) {
+        if (gather(&all, stage) < 0)
+            goto failed;
+    } else {
+        for (int i = 0; i < iovcnt; i++)
+            buf_append(&all, iov[i].iov_base, iov[i].iov_len);
+    }
+    if (gather(&all, src) < 0)
+        goto failed;
+    struct iovec one = { all.data, all.len };
+    int rc = wsio_send(&one, 1);
+    buf_free(&all);
+    return rc;
+failed:
+    LOG_WARN("a frame's pipe failed: %s", strerror(errno));
+    buf_free(&all);
+    spill_discard(src);
+    return WSIO_GONE;
+}
+
+int wsio_send_moved(const struct iovec *iov, int iovcnt, spill *src, size_t len)
+{
+    static spill stage = { -1, -1, 0 };
+    size_t total = len;
+    for (int i = 0; i < iovcnt; i++)
+        total += iov[i].iov_len;
+    /* stage gets room for every piece src holds, and stdout for every piece stage holds */
+    if (text_lines || pipe_size < 0 || (stage.rd < 0 && !spill_open(&stage)) ||
+        !spill_fit_bytes(&stage, 2 * total + 4096 > (size_t)src->size + 16384 ? 2 * total + 4096 : (size_t)src->size + 16384) ||
+        fit_pipe((size_t)stage.size) < 0)
+        return send_gathered(iov, iovcnt, NULL, src);
+    if (wait_drained() < 0)
+        return WSIO_GONE;
+    spill_discard(&stage);
+    ssize_t head = writev(stage.wr, iov, iovcnt);
+    if (head < 0 || (size_t)head + len != total || spill_take(&stage, src->rd, len, wsio_now_ms() + 1000) != 0)
+        return send_gathered(iov, iovcnt, head > 0 ? &stage : NULL, src);
+    ssize_t n = splice(stage.rd, NULL, STDOUT_FILENO, NULL, total, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n != (ssize_t)total) { /* cannot happen with stdout empty and as large as stage */
+        LOG_WARN("a frame message went out in pieces (%zd of %zu bytes): ending the connection", n, total);
+        return WSIO_GONE;
     }
     return WSIO_OK;
 }

@@ -16,6 +16,13 @@ void wsio_init(bool text_mode);
  * the previous one, makes the pipe large enough, writes once. WSIO_TOO_BIG
  * when the host will not allow a pipe that large (nothing is written). */
 int wsio_send(const struct iovec *iov, int iovcnt);
+struct spill;
+/* wsio_send() of the parts followed by the len bytes that wait in the pipe
+ * src (spill.h, a frame moved from Redis): the message is put together in a
+ * pipe of its own and spliced into stdout in one step, so websocketd still
+ * finds it whole, and its bytes are never copied. Falls back to reading
+ * them and wsio_send() where pipes cannot be made that large. */
+int wsio_send_moved(const struct iovec *iov, int iovcnt, struct spill *src, size_t len);
 /* A JSON control message (a text line in text mode). */
 int wsio_send_json(const char *json, size_t len);
 /* {"error": msg} */

@@ -85,7 +85,7 @@ static int send_entry(stream *st, const frame_entry *e)
         { hdr.data, hdr.len }, { FRAME_DELIM, FRAME_DELIM_LEN },
         { e->val[FF_FRAME] ? (void *)e->val[FF_FRAME] : "", e->len[FF_FRAME] },
     };
-    int rc = wsio_send(iov, 3);
+    int rc = e->frame_pipe ? wsio_send_moved(iov, 2, e->frame_pipe, e->len[FF_FRAME]) : wsio_send(iov, 3);
     metrics_frame_sent(MX_EP_WS_LABELS, rc, e->len[FF_FRAME]);
     size_t hdr_len = hdr.len;
     buf_free(&hdr);
@@ -231,6 +231,8 @@ int main(void)
     wsio_init(false);
     /* Viewers read; a replica may serve them (REDIS_READ_URL). */
     store *s = store_new(cfg.redis_read_url, cfg.redis_timeout_ms);
+    if (s)
+        store_move_frames(s); /* frames go from Redis to websocketd by splice */
     int rc = wsreq_admitted(&req, wsreq_endpoint_of("ws-labels")) < 0;
     if (rc == 0) {
         viewer v = { .cfg = &cfg, .s = s, .label = req.label };

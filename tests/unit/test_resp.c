@@ -125,6 +125,44 @@ static void test_array_head(void)
     CHECK(resp_array_head("*-2\r\n", 5, &n) == -1, "negative count");
 }
 
+/* A frame the reader waits for is named by its gap; once its bytes are
+ * taken out of the stream and its header marked, the reply reads with the
+ * frame as RESP_MOVED and everything after it in place. */
+static void test_moved_string(void)
+{
+    size_t total = sizeof xread - 1, need = 0;
+    const char *frame_hdr = strstr(xread, "$6\r\n");
+    size_t head = (size_t)(frame_hdr - xread), body = head + 4, cut = body + 2;
+    resp_gap g = { 9, 9, 9 };
+    CHECK(resp_complete_gap(xread, cut, &need, &g) == 0, "cut inside the frame: incomplete");
+    CHECK(g.head == head && g.body == body && g.len == 6, "the gap is the frame (head %zu body %zu len %zu)", g.head,
+          g.body, g.len);
+    CHECK(memcmp(xread + head - 11, "$5\r\nframe\r\n", 11) == 0, "the field name comes just before it");
+    resp_gap other;
+    CHECK(resp_complete_gap(xread, head + 2, &need, &other) == 0 && other.len == 0, "cut in a header line: no gap");
+    CHECK(resp_complete_gap(xread, total, &need, &other) == (long)total && other.len == 0, "whole: no gap");
+
+    char d[sizeof xread];
+    memcpy(d, xread, body);
+    resp_mark_moved(d, &g);
+    size_t rest = total - (body + 6);
+    memcpy(d + body, xread + body + 6, rest);
+    size_t len = body + rest;
+    for (size_t c = body; c < len; c++)
+        CHECK(resp_complete(d, c, NULL) == 0, "moved, cut at %zu: incomplete", c);
+    CHECK(resp_complete(d, len, NULL) == (long)len, "moved: the rest completes the reply");
+    resp_tree t = { 0 };
+    const resp_node *r = resp_read(&t, d, len);
+    const resp_node *kv = r ? &r->child[0].child[1].child[0].child[1] : NULL;
+    CHECK(kv && kv->n == 4, "the entry's fields are all there");
+    if (kv && kv->n == 4) {
+        CHECK(kv->child[1].type == RESP_MOVED && kv->child[1].len == 6, "the frame reads as moved, its length kept");
+        CHECK(kv->child[2].type == RESP_STRING && strcmp(kv->child[2].str, "width") == 0, "the next field in place");
+        CHECK(kv->child[3].type == RESP_STRING && kv->child[3].len == 0, "and its value");
+    }
+    resp_tree_free(&t);
+}
+
 int main(void)
 {
     test_complete_only_when_whole();
@@ -134,5 +172,6 @@ int main(void)
     test_tree_reused();
     test_malformed();
     test_array_head();
+    test_moved_string();
     return test_report("resp");
 }
