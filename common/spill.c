@@ -4,9 +4,26 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+
+static long read_long(const char *path)
+{
+    char text[32] = "";
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, text, sizeof text - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    return n > 0 ? strtol(text, NULL, 10) : -1;
+}
+
+bool spill_budget_unlimited(void)
+{
+    return geteuid() == 0 || (read_long("/proc/sys/fs/pipe-user-pages-soft") == 0 &&
+                              read_long("/proc/sys/fs/pipe-user-pages-hard") == 0);
+}
 
 bool spill_open(spill *p)
 {
@@ -29,16 +46,8 @@ void spill_close(spill *p)
     p->rd = p->wr = -1;
 }
 
-/* A pipe has one slot per page of its size, and a splice fills a slot with
- * each piece of a socket buffer, so the pieces may need more slots than the
- * bytes need pages: twice the pages leaves room for pieces of half a page.
- * Smaller pieces fill it first, and spill_take() says so. */
-bool spill_fit(spill *p, size_t len)
-{
-    return len <= 0x10000000 && spill_fit_bytes(p, 2 * len + 4096);
-}
-
-bool spill_fit_bytes(spill *p, size_t want)
+/* Whether the pipe is (or grew to) at least want bytes large. */
+static bool fit_bytes(spill *p, size_t want)
 {
     if (p->rd < 0 || want > 0x40000000)
         return false;
@@ -49,6 +58,15 @@ bool spill_fit_bytes(spill *p, size_t want)
         return false;
     p->size = got;
     return true;
+}
+
+/* A pipe has one slot per page of its size, and a splice fills a slot with
+ * each piece of a socket buffer, so the pieces may need more slots than the
+ * bytes need pages: twice the pages leaves room for pieces of half a page.
+ * Smaller pieces fill it first, and spill_take() says so. */
+bool spill_fit(spill *p, size_t len)
+{
+    return len <= 0x10000000 && fit_bytes(p, 2 * len + 4096);
 }
 
 size_t spill_held(const spill *p)

@@ -18,14 +18,18 @@ typedef struct spill {
 /* Frames smaller than this are read as before: a splice saves little on them. */
 enum { SPILL_MIN_BYTES = 16 << 10 };
 
+/* Whether this process may size pipes beyond the per-user budget: root, or
+ * fs.pipe-user-pages-soft and -hard both 0 (deploy/sysctl-streamweb.conf).
+ * Moving frames takes two more pipes per viewer, each twice a frame: on the
+ * default budget (64 MiB a user) that would cut the viewers a host can take
+ * from about 500 to about 80 at 100 KB frames, so it is not done there. */
+bool spill_budget_unlimited(void);
 bool spill_open(spill *p);
 void spill_close(spill *p);
 /* Whether the pipe can hold len bytes in whatever pieces they come (a
  * splice moves a socket's buffers as they are, often smaller than a page):
  * grows it with room to spare; false if the host will not allow that. */
 bool spill_fit(spill *p, size_t len);
-/* Whether the pipe is (or grew to) at least bytes large. */
-bool spill_fit_bytes(spill *p, size_t bytes);
 /* Bytes waiting in the pipe. */
 size_t spill_held(const spill *p);
 /* Drops whatever the pipe holds (a frame nobody took). */

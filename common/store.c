@@ -75,7 +75,7 @@ store *store_new(const char *url, int timeout_ms)
 
 void store_move_frames(store *s)
 {
-    s->move_frames = spill_open(&s->moved);
+    s->move_frames = spill_budget_unlimited() && spill_open(&s->moved);
 }
 
 void store_free(store *s)

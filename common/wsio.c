@@ -173,9 +173,9 @@ int wsio_send_moved(const struct iovec *iov, int iovcnt, spill *src, size_t len)
     size_t total = len;
     for (int i = 0; i < iovcnt; i++)
         total += iov[i].iov_len;
-    /* stage gets room for every piece src holds, and stdout for every piece stage holds */
-    if (text_lines || pipe_size < 0 || (stage.rd < 0 && !spill_open(&stage)) ||
-        !spill_fit_bytes(&stage, 2 * total + 4096 > (size_t)src->size + 16384 ? 2 * total + 4096 : (size_t)src->size + 16384) ||
+    /* stdout gets room for every piece stage holds; should src's pieces not
+     * fit in stage, spill_take says so and the plain way is taken */
+    if (text_lines || pipe_size < 0 || (stage.rd < 0 && !spill_open(&stage)) || !spill_fit(&stage, total) ||
         fit_pipe((size_t)stage.size) < 0)
         return send_gathered(iov, iovcnt, NULL, src);
     if (wait_drained() < 0)
