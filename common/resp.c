@@ -65,7 +65,7 @@ static long scan(const char *d, size_t len, size_t pos, int depth, scan_state *s
         return -1;
     if (parse_int(d, pos + 1, text_end, &n) < 0)
         return -1;
-    if (type == ':' || n == -1)
+    if (type == ':' || (n == -1 && type != RESP_MOVED_MARK))
         return after;
     if (n < 0)
         return -1;

@@ -431,7 +431,10 @@ static int parse_entry(store *s, const resp_node *el, frame_entry *e)
         return 0;
     for (size_t i = 0; i + 1 < kv->n; i += 2) {
         const resp_node *k = &kv->child[i], *v = &kv->child[i + 1];
-        if (is_string(k) && v->type == RESP_MOVED && k->len == 5 && memcmp(k->str, "frame", 5) == 0) {
+        /* moved by move_frame(); the pipe holding just that many bytes
+         * also tells our mark from a reply that merely looks like one */
+        if (is_string(k) && v->type == RESP_MOVED && k->len == 5 && memcmp(k->str, "frame", 5) == 0 &&
+            spill_held(&s->moved) == v->len) {
             e->frame_pipe = &s->moved;
             e->len[FF_FRAME] = v->len;
             continue;

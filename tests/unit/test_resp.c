@@ -101,6 +101,7 @@ static void test_malformed(void)
         ":\r\n",            /* empty integer */
         ":12x\r\n",
         "$9999999999999999999\r\n", /* length beyond any reply */
+        "^-1\r\n",         /* a moved string has a length (found by fuzz_resp) */
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         CHECK(resp_complete(bad[i], strlen(bad[i]), NULL) == -1, "refused: %s", bad[i]);
