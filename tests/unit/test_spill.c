@@ -22,11 +22,14 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Writes all of data to fd from a child, in pieces of piece bytes. */
-static pid_t write_from_child(int fd, const char *data, size_t len, size_t piece)
+/* Writes all of data to sv[0] from a child, in pieces of piece bytes. The
+ * child closes sv[1], so that the parent closing it ends the child's writes. */
+static pid_t write_from_child(const int sv[2], const char *data, size_t len, size_t piece)
 {
+    int fd = sv[0];
     pid_t pid = fork();
     if (pid == 0) {
+        close(sv[1]);
         for (size_t off = 0; off < len;) {
             ssize_t n = write(fd, data + off, len - off < piece ? len - off : piece);
             if (n <= 0)
@@ -47,7 +50,7 @@ static void test_takes_exactly_len(size_t piece)
         data[i] = (char)(i * 131 + i / 977);
     spill p;
     CHECK(spill_open(&p) && spill_fit(&p, FRAME), "a pipe for a %d-byte frame", FRAME);
-    pid_t pid = write_from_child(sv[0], data, FRAME + 10, piece);
+    pid_t pid = write_from_child(sv, data, FRAME + 10, piece);
     CHECK(spill_take(&p, sv[1], FRAME, mono_ms() + 5000) == 0, "took the frame (written in %zu-byte pieces)", piece);
     CHECK(spill_held(&p) == FRAME, "the pipe holds exactly the frame (%zu)", spill_held(&p));
     char after[10];
@@ -85,8 +88,10 @@ static void test_peer_stops_or_ends(void)
     CHECK(fcntl(0, F_GETFD) != -1 || errno != EBADF, "stdin still open");
 }
 
-/* A pipe sized for a small frame that gets a larger one fills, and says so
- * instead of waiting for the socket. */
+/* A pipe of the default 16 slots that gets a larger frame in pieces of at
+ * most a page each fills, and says so instead of waiting for the socket.
+ * (Written in one piece, the frame could fit: a slot takes up to a whole
+ * socket buffer's fragment, often 32 KB.) */
 static void test_full_pipe(void)
 {
     int sv[2];
@@ -94,7 +99,7 @@ static void test_full_pipe(void)
     spill p;
     CHECK(spill_open(&p), "a pipe of the default size");
     char *data = calloc(1, 200000);
-    pid_t pid = write_from_child(sv[0], data, 200000, 200000);
+    pid_t pid = write_from_child(sv, data, 200000, 4096);
     CHECK(spill_take(&p, sv[1], 200000, mono_ms() + 2000) == 1, "full before the frame was all in");
     CHECK(spill_held(&p) > 0 && spill_held(&p) < 200000, "held what fitted (%zu)", spill_held(&p));
     spill_close(&p);
@@ -116,7 +121,7 @@ static void test_tiny_pieces(void)
         data[i] = (char)(i * 7 + i / 501);
     spill p;
     CHECK(spill_open(&p) && spill_fit(&p, FRAME), "a pipe for the frame");
-    pid_t pid = write_from_child(sv[0], data, FRAME, 1000);
+    pid_t pid = write_from_child(sv, data, FRAME, 1000);
     int rc = spill_take(&p, sv[1], FRAME, mono_ms() + 5000);
     size_t held = spill_held(&p);
     CHECK(rc == 1 && held < FRAME, "1000-byte pieces: the pipe fills first (%d, %zu held)", rc, held);
