@@ -80,9 +80,9 @@ void store_move_frames(store *s)
 
 void store_free(store *s)
 {
-    spill_close(&s->moved);
     if (!s)
         return;
+    spill_close(&s->moved);
     store_disconnect(s);
     buf_free(&s->in);
     resp_tree_free(&s->tree);
