@@ -182,8 +182,12 @@ int wsio_send_moved(const struct iovec *iov, int iovcnt, spill *src, size_t len)
         return WSIO_GONE;
     spill_discard(&stage);
     ssize_t head = writev(stage.wr, iov, iovcnt);
-    if (head < 0 || (size_t)head + len != total || spill_take(&stage, src->rd, len, wsio_now_ms() + 1000) != 0)
-        return send_gathered(iov, iovcnt, head > 0 ? &stage : NULL, src);
+    if (head < 0 || (size_t)head + len != total) { /* a short write: the parts are still ours */
+        spill_discard(&stage);
+        return send_gathered(iov, iovcnt, NULL, src);
+    }
+    if (spill_take(&stage, src->rd, len, wsio_now_ms() + 1000) != 0)
+        return send_gathered(iov, iovcnt, &stage, src); /* stage holds the parts and some of src */
     ssize_t n = splice(stage.rd, NULL, STDOUT_FILENO, NULL, total, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n != (ssize_t)total) { /* cannot happen with stdout empty and as large as stage */
         LOG_WARN("a frame message went out in pieces (%zd of %zu bytes): ending the connection", n, total);
